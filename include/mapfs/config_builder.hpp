@@ -1,0 +1,17 @@
+// Turns the command line into one Config: TOML file or backing file, plus
+// -w windows and -o options.
+#pragma once
+
+#include <optional>
+
+#include "mapfs/command_line.hpp"
+#include "mapfs/config.hpp"
+
+namespace mapfs {
+
+// True when SOURCE names a TOML configuration rather than a backing file.
+bool is_config_file_name(const std::string& source);
+
+std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors& errors);
+
+}  // namespace mapfs

@@ -1,0 +1,17 @@
+// The TOML configuration file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mapfs/config.hpp"
+
+namespace mapfs {
+
+// Reads a config from TOML text; `source_name` names it in messages.
+std::optional<Config> parse_toml_config(std::string_view text, const std::string& source_name,
+                                        ConfigErrors& errors);
+std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors);
+
+}  // namespace mapfs

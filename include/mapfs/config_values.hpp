@@ -1,0 +1,20 @@
+// Value parsers shared by the TOML file and the -w/-o arguments.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "mapfs/expected.hpp"
+
+namespace mapfs {
+
+// Octal permission bits, "0640" or "640".
+Parsed<mode_t> parse_mode(std::string_view text);
+// A numeric user or group id.
+Parsed<std::uint32_t> parse_id(std::string_view text);
+// "true"/"false" and the usual spellings.
+Parsed<bool> parse_bool(std::string_view text);
+
+}  // namespace mapfs

@@ -1,0 +1,49 @@
+// What every FUSE callback reaches through fuse_req_userdata().
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <memory>
+
+#include "mapfs/config.hpp"
+#include "mapfs/invalidator.hpp"
+#include "mapfs/registry.hpp"
+
+namespace mapfs {
+
+struct Filesystem {
+    std::shared_ptr<const Registry> registry;
+    Invalidator invalidator;
+    bool read_only = false;
+    // Window sizes never change while mounted, so the kernel may keep
+    // names and attributes for long; O_TRUNC opens invalidate them anyway.
+    double attr_timeout_s = 86400.0;
+    double entry_timeout_s = 86400.0;
+};
+
+// One open file handle; fuse_file_info::fh points at it.
+struct OpenFile {
+    std::shared_ptr<Window> window;
+    std::uint64_t ino = 0;
+    // Set when the open had O_TRUNC: the kernel then believes the file is
+    // empty until mapfs tells it the true size (after the open completed).
+    std::atomic<bool> size_restore_pending{false};
+};
+
+inline Filesystem& filesystem_of(fuse_req_t request) {
+    return *static_cast<Filesystem*>(fuse_req_userdata(request));
+}
+
+inline OpenFile& open_file_of(const fuse_file_info* info) {
+    return *reinterpret_cast<OpenFile*>(info->fh);
+}
+
+// Queues the size restore of an O_TRUNC handle once, from its first request
+// after the open (the kernel has finished the open by then).
+void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file);
+
+// The lowlevel operations table.
+const fuse_lowlevel_ops& filesystem_operations();
+
+}  // namespace mapfs

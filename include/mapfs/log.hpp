@@ -1,0 +1,20 @@
+// Logging through spdlog, with libfuse's own messages routed into it.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace mapfs::log {
+
+using spdlog::critical;
+using spdlog::debug;
+using spdlog::error;
+using spdlog::info;
+using spdlog::trace;
+using spdlog::warn;
+
+// Logs to stderr at `level` ("info", "debug", ...); `debug` forces debug.
+void setup(const std::string& level, bool debug);
+
+}  // namespace mapfs::log

@@ -1,0 +1,26 @@
+// Mounting, serving and unmounting: the FUSE session's life.
+#pragma once
+
+#include <string>
+
+#include "mapfs/config.hpp"
+#include "mapfs/filesystem.hpp"
+
+namespace mapfs {
+
+struct SessionSettings {
+    std::string mountpoint;
+    MountOptions options;
+    bool foreground = false;
+    bool debug = false;
+    bool single_thread = false;
+};
+
+// The -o list handed to libfuse for the kernel mount.
+std::string kernel_mount_options(const MountOptions& options);
+
+// Mounts, serves until unmounted or signalled, unmounts. Returns the exit
+// status: 0 after a clean stop, 1 when mounting failed.
+int run_session(Filesystem& filesystem, const SessionSettings& settings);
+
+}  // namespace mapfs

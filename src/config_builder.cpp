@@ -1,0 +1,106 @@
+#include "mapfs/config_builder.hpp"
+
+#include "mapfs/config_toml.hpp"
+#include "mapfs/mount_options.hpp"
+#include "mapfs/window_spec.hpp"
+
+namespace mapfs {
+namespace {
+
+std::string base_name(const std::string& path) {
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    const std::size_t slash = trimmed.rfind('/');
+    return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+}
+
+// SOURCE as a backing file: one region and one window showing it whole.
+Config whole_file_config(const std::string& source) {
+    Config config;
+    const std::string name = base_name(source);
+    const std::string where = "argument '" + source + "'";
+    config.regions.push_back(RegionConfig{name, where, source, false, std::nullopt});
+    WindowConfig window;
+    window.name = name;
+    window.where = where;
+    window.region = name;
+    config.windows.push_back(std::move(window));
+    return config;
+}
+
+bool has_region(const Config& config, const std::string& name) {
+    for (const RegionConfig& region : config.regions)
+        if (region.name == name) return true;
+    return false;
+}
+
+void add_window_specs(const CommandLine& command_line, const std::string& source_region,
+                      Config& config, ConfigErrors& errors) {
+    for (const std::string& text : command_line.window_specs) {
+        auto spec = parse_window_spec(text, errors);
+        if (!spec) continue;
+        if (spec->region && !has_region(config, spec->region->name)) config.regions.push_back(*spec->region);
+        if (spec->window.region.empty()) {
+            if (source_region.empty()) {
+                errors.add(spec->window.where, "window \"" + spec->window.name + "\"", "region",
+                           "no region: give file=PATH, anon,size=SIZE or region=NAME");
+                continue;
+            }
+            spec->window.region = source_region;
+        }
+        config.windows.push_back(std::move(spec->window));
+    }
+}
+
+// Which positional argument is the source and which the mount point.
+bool place_positionals(const CommandLine& command_line, std::optional<std::string>& source,
+                       std::optional<std::string>& mountpoint, ConfigErrors& errors) {
+    source = command_line.source;
+    mountpoint = command_line.mountpoint;
+    if (!source) {
+        errors.add("command line", "", "", "missing SOURCE and MOUNTPOINT (see mapfs --help)");
+        return false;
+    }
+    if (!mountpoint && !is_config_file_name(*source)) {
+        if (command_line.window_specs.empty()) {
+            errors.add("command line", "", "", "missing MOUNTPOINT (see mapfs --help)");
+            return false;
+        }
+        mountpoint = std::move(source);  // mapfs -w SPEC... MOUNTPOINT
+        source.reset();
+    }
+    return true;
+}
+
+}  // namespace
+
+bool is_config_file_name(const std::string& source) {
+    return source.size() > 5 && source.compare(source.size() - 5, 5, ".toml") == 0;
+}
+
+std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors& errors) {
+    std::optional<std::string> source;
+    std::optional<std::string> mountpoint;
+    if (!place_positionals(command_line, source, mountpoint, errors)) return std::nullopt;
+
+    std::optional<Config> config;
+    std::string source_region;
+    if (source && is_config_file_name(*source)) {
+        config = load_toml_config(*source, errors);
+        if (!config) return std::nullopt;
+    } else {
+        config = source ? whole_file_config(*source) : Config{};
+        if (source) source_region = config->regions.front().name;
+    }
+    if (mountpoint) {
+        config->mountpoint = *mountpoint;
+        config->mountpoint_where = "argument '" + *mountpoint + "'";
+    }
+    for (const std::string& list : command_line.option_lists)
+        apply_mount_options(list, "argument -o '" + list + "'", config->options, errors);
+    add_window_specs(command_line, source_region, *config, errors);
+    if (!errors.empty()) return std::nullopt;
+    return config;
+}
+
+}  // namespace mapfs

@@ -1,0 +1,82 @@
+#include "fuse_ops.hpp"
+
+#include "mapfs/filesystem.hpp"
+#include "mapfs/log.hpp"
+
+namespace mapfs {
+
+namespace ops {
+
+void init(void* /*userdata*/, fuse_conn_info* connection) noexcept {
+    // With O_TRUNC passed in open, "> window" and "cp x window" work without
+    // a SETATTR(size=0) that mapfs would have to refuse.
+    if ((connection->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0) connection->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    // Sizes and mtimes never change: no point re-checking them on each read.
+    connection->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+    // Write-through keeps every write visible in the mapping at once.
+    connection->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+    if ((connection->capable & FUSE_CAP_PARALLEL_DIROPS) != 0) connection->want |= FUSE_CAP_PARALLEL_DIROPS;
+    log::debug("kernel connection: max_write {} max_read {} max_readahead {}", connection->max_write,
+               connection->max_read, connection->max_readahead);
+}
+
+}  // namespace ops
+
+const fuse_lowlevel_ops& filesystem_operations() {
+    static const fuse_lowlevel_ops operations{
+        .init = ops::init,
+        .destroy = nullptr,
+        .lookup = ops::lookup,
+        .forget = ops::forget,
+        .getattr = ops::getattr,
+        .setattr = ops::setattr,
+        .readlink = nullptr,
+        .mknod = ops::mknod,
+        .mkdir = ops::mkdir,
+        .unlink = ops::unlink,
+        .rmdir = ops::rmdir,
+        .symlink = ops::symlink,
+        .rename = ops::rename,
+        .link = ops::link,
+        .open = ops::open,
+        .read = ops::read,
+        .write = ops::write,
+        .flush = ops::flush,
+        .release = ops::release,
+        .fsync = ops::fsync,
+        .opendir = ops::opendir,
+        .readdir = ops::readdir,
+        .releasedir = ops::releasedir,
+        .fsyncdir = nullptr,
+        .statfs = ops::statfs,
+        .setxattr = ops::setxattr,
+        .getxattr = nullptr,
+        .listxattr = nullptr,
+        .removexattr = ops::removexattr,
+        .access = nullptr,
+        .create = ops::create,
+        .getlk = nullptr,
+        .setlk = nullptr,
+        .bmap = nullptr,
+        .ioctl = nullptr,
+        .poll = nullptr,
+        .write_buf = nullptr,
+        .retrieve_reply = nullptr,
+        .forget_multi = ops::forget_multi,
+        .flock = nullptr,
+        .fallocate = ops::fallocate,
+        .readdirplus = ops::readdirplus,
+        .copy_file_range = nullptr,
+        .lseek = nullptr,
+    };
+    return operations;
+}
+
+void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file) {
+    if (open_file.size_restore_pending.load(std::memory_order_relaxed) &&
+        open_file.size_restore_pending.exchange(false)) {
+        filesystem.invalidator.restore_size(open_file.ino, open_file.window);
+    }
+}
+
+}  // namespace mapfs

@@ -1,0 +1,45 @@
+#include <cstring>
+
+#include "fuse_ops.hpp"
+#include "mapfs/filesystem.hpp"
+
+namespace mapfs::ops {
+
+namespace {
+
+// Queues the invalidation of the kernel's cached pages of every other window
+// that shows the bytes just written. The notifications are sent by the
+// invalidator thread, never from this request (see invalidator.hpp).
+void invalidate_overlapping(Filesystem& filesystem, const Window& writer, const ByteRange& written) {
+    const std::uint64_t start = writer.offset_bytes() + written.offset;
+    const std::uint64_t end = start + written.length;
+    filesystem.registry->for_each_overlapping(writer, start, written.length, [&](InodeNumber ino, const Window& other) {
+        if (other.cache() == CacheMode::none) return;  // direct I/O caches nothing
+        // An auto window's cache is dropped at open, so a closed one has none.
+        if (other.cache() == CacheMode::automatic && other.open_handles.load(std::memory_order_relaxed) == 0) return;
+        const std::uint64_t from = std::max(start, other.offset_bytes());
+        const std::uint64_t to = std::min(end, other.offset_bytes() + other.length_bytes());
+        filesystem.invalidator.invalidate(ino, from - other.offset_bytes(), to - from);
+    });
+}
+
+}  // namespace
+
+void write(fuse_req_t request, fuse_ino_t, const char* data, std::size_t size, off_t offset,
+           fuse_file_info* info) noexcept {
+    Filesystem& filesystem = filesystem_of(request);
+    OpenFile& open_file = open_file_of(info);
+    restore_size_if_pending(filesystem, open_file);
+    const Window& window = *open_file.window;
+    const auto range = clamp_write(window.length_bytes(), static_cast<std::uint64_t>(offset), size);
+    if (!range) {
+        fuse_reply_err(request, range.error());
+        return;
+    }
+    std::memcpy(window.bytes().data() + range->offset, data, range->length);
+    fuse_reply_write(request, range->length);
+    // Copy windows are private: nobody else sees their writes.
+    if (window.shares_region_mapping() && range->length > 0) invalidate_overlapping(filesystem, window, *range);
+}
+
+}  // namespace mapfs::ops

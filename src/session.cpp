@@ -1,0 +1,84 @@
+#include "mapfs/session.hpp"
+
+#include <fuse_lowlevel.h>
+
+#include <memory>
+#include <vector>
+
+#include "mapfs/log.hpp"
+
+namespace mapfs {
+
+std::string kernel_mount_options(const MountOptions& options) {
+    // default_permissions: the kernel checks mode bits for everyone but
+    // root; mapfs itself refuses writes to read windows, root included.
+    std::string list = "subtype=mapfs,default_permissions";
+    // libfuse splits -o at commas; a backslash keeps one inside the name.
+    std::string fsname;
+    for (const char c : options.fsname.empty() ? std::string("mapfs") : options.fsname) {
+        if (c == ',' || c == '\\') fsname += '\\';
+        fsname += c;
+    }
+    list += ",fsname=" + fsname;
+    if (options.allow_other) list += ",allow_other";
+    if (options.read_only) list += ",ro";
+    for (const std::string& option : options.kernel_options) list += "," + option;
+    return list;
+}
+
+namespace {
+
+using SessionPointer = std::unique_ptr<fuse_session, decltype(&fuse_session_destroy)>;
+
+SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settings) {
+    std::string options = kernel_mount_options(settings.options);
+    std::vector<std::string> arguments{"mapfs", "-o", options};
+    if (settings.debug) arguments.emplace_back("-d");
+    std::vector<char*> argv;
+    for (std::string& argument : arguments) argv.push_back(argument.data());
+    fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+    const fuse_lowlevel_ops& operations = filesystem_operations();
+    SessionPointer session(fuse_session_new(&args, &operations, sizeof operations, &filesystem), fuse_session_destroy);
+    fuse_opt_free_args(&args);
+    return session;
+}
+
+int serve(fuse_session* session, const SessionSettings& settings) {
+    if (settings.single_thread) return fuse_session_loop(session);
+    std::unique_ptr<fuse_loop_config, decltype(&fuse_loop_cfg_destroy)> config(fuse_loop_cfg_create(),
+                                                                               fuse_loop_cfg_destroy);
+    fuse_loop_cfg_set_clone_fd(config.get(), 1);
+    fuse_loop_cfg_set_idle_threads(config.get(), 16);
+    return fuse_session_loop_mt(session, config.get());
+}
+
+}  // namespace
+
+int run_session(Filesystem& filesystem, const SessionSettings& settings) {
+    SessionPointer session = new_session(filesystem, settings);
+    if (!session) {
+        log::error("cannot create the FUSE session (see the message above)");
+        return 1;
+    }
+    if (fuse_set_signal_handlers(session.get()) != 0) {
+        log::error("cannot install signal handlers");
+        return 1;
+    }
+    if (fuse_session_mount(session.get(), settings.mountpoint.c_str()) != 0) {
+        log::error("cannot mount on {} (see the message above)", settings.mountpoint);
+        fuse_remove_signal_handlers(session.get());
+        return 1;
+    }
+    log::info("mounted {} windows ({} directories) on {}", filesystem.registry->window_count(),
+              filesystem.registry->directory_count(), settings.mountpoint);
+    fuse_daemonize(settings.foreground ? 1 : 0);
+    filesystem.invalidator.start(session.get());
+    const int served = serve(session.get(), settings);
+    filesystem.invalidator.stop();
+    fuse_session_unmount(session.get());
+    fuse_remove_signal_handlers(session.get());
+    log::info("unmounted {}", settings.mountpoint);
+    return served < 0 ? 1 : 0;
+}
+
+}  // namespace mapfs
