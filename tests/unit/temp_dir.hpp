@@ -1,6 +1,7 @@
 // A temporary directory removed with everything in it when the test ends.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
