@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -227,6 +228,17 @@ private:
     bool failed_ = false;
 };
 
+// Paths in a config file are relative to the file, not to wherever mapfs
+// was started (a service starts in /).
+void resolve_relative_paths(Config& config, const std::filesystem::path& base) {
+    auto resolve = [&](std::string& path) {
+        if (!path.empty() && path.front() != '/') path = (base / path).lexically_normal().string();
+    };
+    if (config.mountpoint) resolve(*config.mountpoint);
+    for (RegionConfig& region : config.regions)
+        if (region.file) resolve(*region.file);
+}
+
 }  // namespace
 
 std::optional<Config> parse_toml_config(std::string_view text, const std::string& source_name,
@@ -249,7 +261,9 @@ std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& er
     }
     std::ostringstream text;
     text << file.rdbuf();
-    return parse_toml_config(text.str(), path, errors);
+    auto config = parse_toml_config(text.str(), path, errors);
+    if (config) resolve_relative_paths(*config, std::filesystem::path(path).parent_path());
+    return config;
 }
 
 }  // namespace mapfs

@@ -1,0 +1,170 @@
+#include "mount_fixture.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace mapfs::testing {
+
+namespace {
+
+int decode_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+}  // namespace
+
+std::string quote(const std::string& text) {
+    std::string quoted = "'";
+    for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+CommandResult run(const std::string& command, const std::filesystem::path& directory) {
+    const std::string full = (directory.empty() ? "" : "cd " + quote(directory.string()) + " && ") + "(" + command + ") 2>&1";
+    FILE* pipe = ::popen(("bash -c " + quote(full)).c_str(), "r");
+    CommandResult result;
+    if (pipe == nullptr) return result;
+    std::array<char, 4096> buffer{};
+    std::size_t count = 0;
+    while ((count = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), count);
+    result.status = decode_status(::pclose(pipe));
+    return result;
+}
+
+std::string sha256_of_range(const std::filesystem::path& file, std::uint64_t offset, std::uint64_t length) {
+    const auto result = run("dd if=" + quote(file.string()) + " iflag=skip_bytes,count_bytes bs=1M skip=" +
+                            std::to_string(offset) + " count=" + std::to_string(length) +
+                            " status=none | sha256sum | cut -d' ' -f1");
+    return result.output;
+}
+
+std::string mapfs_binary() {
+    const char* path = std::getenv("MAPFS_BINARY");
+    return path != nullptr ? path : "mapfs";
+}
+
+bool is_mounted(const std::filesystem::path& mountpoint) {
+    std::ifstream mounts("/proc/self/mounts");
+    std::string device, where, type, rest;
+    while (mounts >> device >> where >> type && std::getline(mounts, rest)) {
+        if (where == mountpoint.string() && type.rfind("fuse", 0) == 0) return true;
+    }
+    return false;
+}
+
+MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
+                           std::filesystem::path log_file)
+    : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
+    std::vector<std::string> argv_strings{mapfs_binary(), "-f"};
+    argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        const int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(log, STDOUT_FILENO);
+        ::dup2(log, STDERR_FILENO);
+        std::vector<char*> argv;
+        for (std::string& argument : argv_strings) argv.push_back(argument.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_status_ = decode_status(status);
+            pid_ = -1;
+            return;
+        }
+        if (is_mounted(mountpoint_)) {
+            live_ = true;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+MountedMapfs::~MountedMapfs() { cleanup(); }
+
+std::string MountedMapfs::log() const {
+    std::ifstream in(log_file_);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+int MountedMapfs::wait_for_exit(int timeout_ms) {
+    if (pid_ < 0) return exit_status_;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_status_ = decode_status(status);
+            pid_ = -1;
+            live_ = false;
+            return exit_status_;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+}
+
+int MountedMapfs::unmount() {
+    if (is_mounted(mountpoint_)) run("fusermount3 -u " + quote(mountpoint_.string()));
+    return wait_for_exit(10000);
+}
+
+void MountedMapfs::cleanup() noexcept {
+    if (pid_ < 0 && !is_mounted(mountpoint_)) return;
+    if (unmount() >= 0 && !is_mounted(mountpoint_)) return;
+    // The daemon did not stop: detach the mount and kill it by its own pid.
+    if (is_mounted(mountpoint_)) run("fusermount3 -uz " + quote(mountpoint_.string()));
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+}
+
+MountTest::MountTest() { std::filesystem::create_directory(mnt); }
+
+void MountTest::TearDown() {
+    if (daemon && HasFailure()) std::cerr << "--- mapfs log ---\n" << daemon->log() << "-----------------\n";
+    daemon.reset();
+    EXPECT_FALSE(is_mounted(mnt)) << "the mount was left behind";
+}
+
+std::filesystem::path MountTest::backing(const std::string& name, const std::string& bytes) {
+    return dir.write_file(name, bytes);
+}
+
+void MountTest::mount_args(const std::vector<std::string>& arguments) {
+    daemon = std::make_unique<MountedMapfs>(arguments, mnt, dir / "mapfs.log");
+    ASSERT_TRUE(daemon->live()) << "mapfs did not mount; its log:\n" << daemon->log();
+}
+
+void MountTest::mount_config(const std::string& toml, const std::vector<std::string>& extra) {
+    const auto config = dir.write_file("mapfs.toml", toml);
+    std::vector<std::string> arguments{config.string(), mnt.string()};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    mount_args(arguments);
+}
+
+std::string MountTest::ok(const std::string& command) {
+    const CommandResult result = run(command, dir.path());
+    EXPECT_EQ(result.status, 0) << "command: " << command << "\noutput: " << result.output;
+    return result.output;
+}
+
+}  // namespace mapfs::testing

@@ -1,0 +1,79 @@
+// Starts the built mapfs on a temporary directory, waits until the mount
+// answers, and always leaves no mount and no process behind: unmount with
+// fusermount3 -u, then -uz, then SIGKILL of the daemon's own pid.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "temp_dir.hpp"
+
+namespace mapfs::testing {
+
+struct CommandResult {
+    int status = -1;     // exit status, or 128 + signal
+    std::string output;  // stdout and stderr together
+};
+
+// Runs `command` with bash -c in `directory` (if not empty).
+CommandResult run(const std::string& command, const std::filesystem::path& directory = {});
+
+std::string sha256_of_range(const std::filesystem::path& file, std::uint64_t offset, std::uint64_t length);
+std::string quote(const std::string& text);
+
+class MountedMapfs {
+public:
+    // Starts `mapfs -f ARGS...`; check live() afterwards.
+    MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
+                 std::filesystem::path log_file);
+    ~MountedMapfs();
+    MountedMapfs(const MountedMapfs&) = delete;
+    MountedMapfs& operator=(const MountedMapfs&) = delete;
+
+    bool live() const noexcept { return live_; }
+    pid_t pid() const noexcept { return pid_; }
+    std::string log() const;
+    // Unmounts with fusermount3 -u and returns the daemon's exit status.
+    int unmount();
+    // Waits for the daemon to exit by itself (after a signal, umount...).
+    int wait_for_exit(int timeout_ms);
+
+private:
+    void cleanup() noexcept;
+
+    pid_t pid_ = -1;
+    int exit_status_ = -1;
+    bool live_ = false;
+    std::filesystem::path mountpoint_;
+    std::filesystem::path log_file_;
+};
+
+bool is_mounted(const std::filesystem::path& mountpoint);
+std::string mapfs_binary();
+
+// A test with a temp dir holding backing files, a mount point and a log.
+class MountTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::filesystem::path mnt = dir / "mnt";
+    std::unique_ptr<MountedMapfs> daemon;
+
+    MountTest();
+    void TearDown() override;
+
+    // Writes `bytes` to `name` in the temp dir.
+    std::filesystem::path backing(const std::string& name, const std::string& bytes);
+    // Writes a TOML config and mounts it; fails the test if the mount does not come up.
+    void mount_config(const std::string& toml, const std::vector<std::string>& extra = {});
+    void mount_args(const std::vector<std::string>& arguments);
+    std::filesystem::path at(const std::string& window) const { return mnt / window; }
+    // Runs a command in the temp dir, expecting success.
+    std::string ok(const std::string& command);
+};
+
+}  // namespace mapfs::testing
