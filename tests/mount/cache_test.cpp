@@ -1,1 +1,122 @@
+// Cache modes: what the kernel may keep, and that a write through one window
+// drops the cached pages of every overlapping window.
 #include <gtest/gtest.h>
+
+#include "mount_fixture.hpp"
+
+namespace mapfs::testing {
+namespace {
+
+class CacheTest : public MountTest {
+protected:
+    std::filesystem::path disk;
+
+    void mount_mode(const std::string& cache) {
+        disk = backing("disk.img", pattern_bytes(1 << 20, 21));
+        mount_config("[options]\ncache = \"" + cache + "\"\n[[region]]\nname = \"d\"\nfile = \"" + disk.string() + R"("
+[[window]]
+name = "a"
+region = "d"
+offset = 4096
+length = 65536
+access = "write"
+[[window]]
+name = "b"
+region = "d"
+offset = 1000
+length = 100000
+access = "write"
+)");
+    }
+
+    std::string python(const std::string& code) {
+        dir.write_file("snippet.py", "import os, sys, time, mmap\n" + code);
+        const CommandResult result = run("python3 " + quote((dir / "snippet.py").string()), mnt);
+        EXPECT_EQ(result.status, 0) << code << "\n" << result.output;
+        return result.output;
+    }
+};
+
+// b's bytes [3096, 3096 + 16) are a's bytes [0, 16): file offset 4096.
+constexpr const char* write_through_a_while_b_is_open = R"(
+b = os.open("b", os.O_RDONLY)
+before = os.pread(b, 16, 3096)
+a = os.open("a", os.O_WRONLY)
+os.pwrite(a, b"NEW-BYTES-FROM-A", 0)
+os.close(a)
+deadline = time.time() + 5
+while os.pread(b, 16, 3096) != b"NEW-BYTES-FROM-A" and time.time() < deadline:
+    time.sleep(0.01)
+print(os.pread(b, 16, 3096).decode())
+)";
+
+TEST_F(CacheTest, AutoDropsCachedPagesOfAnOpenOverlappingWindow) {
+    mount_mode("auto");
+    EXPECT_EQ(python(write_through_a_while_b_is_open), "NEW-BYTES-FROM-A\n");
+    EXPECT_EQ(read_file(disk).substr(4096, 16), "NEW-BYTES-FROM-A");
+}
+
+TEST_F(CacheTest, KeepDropsCachedPagesEvenAfterClose) {
+    mount_mode("keep");
+    ok("cat " + quote(at("b").string()) + " > /dev/null");  // fills the kernel's cache of b
+    ok("printf NEW-BYTES-FROM-A | dd of=" + quote(at("a").string()) + " conv=notrunc status=none");
+    EXPECT_EQ(python(R"(
+deadline = time.time() + 5
+def b_bytes():
+    with open("b", "rb") as f:
+        f.seek(3096); return f.read(16)
+while b_bytes() != b"NEW-BYTES-FROM-A" and time.time() < deadline:
+    time.sleep(0.01)
+print(b_bytes().decode())
+)"), "NEW-BYTES-FROM-A\n");
+}
+
+TEST_F(CacheTest, NoneSeesChangesMadeToTheBackingFileAtOnce) {
+    mount_mode("none");
+    EXPECT_EQ(python(R"(
+b = os.open("b", os.O_RDONLY)
+os.pread(b, 4096, 0)
+with open(")" + disk.string() + R"(", "r+b") as f:
+    f.seek(1000); f.write(b"CHANGED-OUTSIDE!")
+print(os.pread(b, 16, 0).decode())
+)"), "CHANGED-OUTSIDE!\n");
+    EXPECT_EQ(python(write_through_a_while_b_is_open), "NEW-BYTES-FROM-A\n");
+}
+
+TEST_F(CacheTest, AutoSeesOutsideChangesAtTheNextOpen) {
+    mount_mode("auto");
+    ok("cat " + quote(at("b").string()) + " > /dev/null");
+    python("with open('" + disk.string() + "', 'r+b') as f:\n    f.seek(1000); f.write(b'CHANGED-OUTSIDE!')\n");
+    EXPECT_EQ(ok("head -c 16 " + quote(at("b").string())), "CHANGED-OUTSIDE!");
+}
+
+TEST_F(CacheTest, ClientMmapInAutoModeSeesWritesThroughOtherWindows) {
+    mount_mode("auto");
+    EXPECT_EQ(python(R"(
+with open("b", "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    m[3096:3100]
+    a = os.open("a", os.O_WRONLY)
+    os.pwrite(a, b"MMAP", 0)
+    os.close(a)
+    deadline = time.time() + 5
+    while m[3096:3100] != b"MMAP" and time.time() < deadline:
+        time.sleep(0.01)
+    print(m[3096:3100].decode(), len(m))
+)"), "MMAP 100000\n");
+}
+
+TEST_F(CacheTest, NoneRefusesClientSharedMmapOnThisLibfuse) {
+    // libfuse 3.14 cannot allow shared mmap of direct-I/O files (see README).
+    mount_mode("none");
+    EXPECT_EQ(python(R"(
+with open("b", "r+b") as f:
+    try:
+        mmap.mmap(f.fileno(), 0); print("mapped")
+    except OSError as e:
+        print(e.errno == 19 and "ENODEV" or e)
+)"), "ENODEV\n");
+}
+
+}  // namespace
+}  // namespace mapfs::testing
