@@ -87,7 +87,7 @@ std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors
     std::string source_region;
     if (source && is_config_file_name(*source)) {
         config = load_toml_config(*source, errors);
-        if (!config) return std::nullopt;
+        if (!config) return std::nullopt;  // not TOML at all
     } else {
         config = source ? whole_file_config(*source) : Config{};
         if (source) source_region = config->regions.front().name;
@@ -99,7 +99,6 @@ std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors
     for (const std::string& list : command_line.option_lists)
         apply_mount_options(list, "argument -o '" + list + "'", config->options, errors);
     add_window_specs(command_line, source_region, *config, errors);
-    if (!errors.empty()) return std::nullopt;
     return config;
 }
 

@@ -51,7 +51,7 @@ public:
         if (const toml::node* node = root.get("options")) read_options(*node);
         for_each_table(root, "region", [this](const toml::table& table) { read_region(table); });
         for_each_table(root, "window", [this](const toml::table& table) { read_window(table); });
-        if (failed_) return std::nullopt;
+        // Returned even after errors, so that checking it can report more.
         return std::move(config_);
     }
 
@@ -63,7 +63,6 @@ private:
     void fail(const toml::node& node, const std::string& subject, const std::string& field,
               const std::string& message) {
         errors_.add(where(node), subject, field, message);
-        failed_ = true;
     }
 
     void check_keys(const toml::table& table, const std::vector<std::string>& known,
@@ -169,13 +168,6 @@ private:
         }
     }
 
-    static Parsed<std::string> parse_log_level(std::string_view text) {
-        for (const char* level : {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"})
-            if (text == level) return std::string(text);
-        return unexpected("unknown log level \"" + std::string(text) +
-                          "\" (use trace, debug, info, warn, error, critical or off)");
-    }
-
     template <class Target, class Value>
     static void assign(Target& target, const std::optional<Value>& value) {
         if (value) target = *value;
@@ -225,7 +217,6 @@ private:
     std::string source_;
     ConfigErrors& errors_;
     Config config_;
-    bool failed_ = false;
 };
 
 // Paths in a config file are relative to the file, not to wherever mapfs

@@ -28,4 +28,11 @@ Parsed<bool> parse_bool(std::string_view text) {
     return unexpected("\"" + std::string(text) + "\" is not true or false");
 }
 
+Parsed<std::string> parse_log_level(std::string_view text) {
+    for (const char* level : {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"})
+        if (text == level) return std::string(text);
+    return unexpected("unknown log level \"" + std::string(text) +
+                      "\" (use trace, debug, info, warn, error, critical or off)");
+}
+
 }  // namespace mapfs

@@ -58,10 +58,11 @@ int main(int argc, char** argv) {
     if (!errors.empty()) return report(errors);
     auto config = mapfs::build_config(command_line, errors);
     if (!config) return report(errors);
+    // Checked even when building found errors: one run reports them all.
     if (config->options.fsname.empty()) config->options.fsname = default_fsname(command_line);
     mapfs::log::setup(config->options.log_level, command_line.debug);
     auto plan = mapfs::make_plan(std::move(*config), errors);
-    if (!plan) return report(errors);
+    if (!plan || !errors.empty()) return report(errors);
 
     log_summary(*plan);
     auto windows = mapfs::map_windows(*plan);

@@ -40,7 +40,7 @@ void apply_value(const std::string& key, const std::string& value, const std::st
     else if (key == "gid") take(parse_id(value), options.gid);
     else if (key == "umask") take(parse_mode(value), options.umask);
     else if (key == "fsname") options.fsname = value;
-    else if (key == "log_level") options.log_level = value;
+    else if (key == "log_level") take(parse_log_level(value), options.log_level);
     else if (key == "max_read") options.kernel_options.push_back(key + "=" + value);
 }
 

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "mapfs/expected.hpp"
@@ -16,5 +17,8 @@ Parsed<mode_t> parse_mode(std::string_view text);
 Parsed<std::uint32_t> parse_id(std::string_view text);
 // "true"/"false" and the usual spellings.
 Parsed<bool> parse_bool(std::string_view text);
+
+// trace, debug, info, warn (or warning), error, critical, off.
+Parsed<std::string> parse_log_level(std::string_view text);
 
 }  // namespace mapfs

@@ -1,1 +1,116 @@
+// The command line for real: bad input, whole-file SOURCE, -w specs,
+// daemon mode, signals.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "mount_fixture.hpp"
+
+namespace mapfs::testing {
+namespace {
+
+class CliTest : public MountTest {
+protected:
+    std::filesystem::path disk;
+    std::string original = pattern_bytes(3 << 20, 41);
+
+    void SetUp() override { disk = backing("disk.img", original); }
+
+    CommandResult mapfs(const std::string& arguments) {
+        return run(quote(mapfs_binary()) + " " + arguments, dir.path());
+    }
+
+    // Bad input: exit 2, the expected words in the message, nothing mounted,
+    // the backing file unchanged.
+    void expect_rejected(const std::string& arguments, const std::vector<std::string>& words) {
+        const CommandResult result = mapfs(arguments + " -f");
+        EXPECT_EQ(result.status, 2) << "mapfs " << arguments << "\n" << result.output;
+        for (const std::string& word : words)
+            EXPECT_NE(result.output.find(word), std::string::npos) << "mapfs " << arguments << ": no \"" << word << "\" in\n" << result.output;
+        EXPECT_FALSE(is_mounted(mnt));
+        EXPECT_EQ(std::filesystem::file_size(disk), original.size());
+        EXPECT_TRUE(read_file(disk) == original) << "mapfs " << arguments << " changed the backing file";
+    }
+};
+
+TEST_F(CliTest, HelpAndVersion) {
+    const CommandResult help = mapfs("--help");
+    EXPECT_EQ(help.status, 0);
+    EXPECT_NE(help.output.find("usage: mapfs"), std::string::npos);
+    EXPECT_NE(help.output.find("--window"), std::string::npos);
+    const CommandResult version = mapfs("--version");
+    EXPECT_EQ(version.status, 0);
+    EXPECT_EQ(version.output.rfind("mapfs ", 0), 0u) << version.output;
+}
+
+TEST_F(CliTest, BadInputExitsTwoAndTouchesNothing) {
+    expect_rejected("missing.img mnt", {"missing.img", "No such file"});
+    expect_rejected("disk.img mnt -w 'p1:offset=1MiB,length=12XB'", {"-w 'p1:offset=1MiB,length=12XB'", "length", "12XB"});
+    expect_rejected("disk.img mnt -w 'p1:offset=4MiB'", {"window \"p1\"", "offset", "past the end"});
+    expect_rejected("disk.img mnt -w 'p1:offset=1MiB,length=3MiB'", {"window \"p1\"", "length", "past the end"});
+    expect_rejected("disk.img mnt -w 'p1:offset=1,length=18446744073709551615'", {"overflows"});
+    expect_rejected("disk.img mnt -w 'p1:acess=read'", {"unknown key \"acess\"", "did you mean \"access\""});
+    expect_rejected("disk.img mnt -w 'p1:access=rw'", {"access", "read, write or copy"});
+    expect_rejected("disk.img mnt -w '../p1:length=1'", {"\"..\""});
+    expect_rejected("disk.img mnt -w 'disk.img:length=1'", {"same name"});
+    expect_rejected("disk.img mnt -o cache=sometimes", {"cache", "sometimes"});
+    expect_rejected("disk.img mnt -o bogus", {"unknown mount option \"bogus\""});
+    expect_rejected("disk.img nowhere", {"nowhere", "No such file"});
+    expect_rejected("disk.img disk.img", {"not a directory"});
+    expect_rejected("disk.img", {"missing MOUNTPOINT"});
+    expect_rejected("disk.img mnt --frobnicate", {"--frobnicate"});
+    dir.write_file("bad.toml", "[[window]]\nname = \"w\"\nregion = \"nope\"\nsize = 3\n");
+    expect_rejected("bad.toml mnt", {"bad.toml:1", "unknown key \"size\"", "no region named \"nope\""});
+}
+
+TEST_F(CliTest, BackingFileSourceIsShownWholePlusWindowSpecs) {
+    mount_args({disk.string(), mnt.string(), "-w", "p1:offset=1MiB,length=4KiB,access=read",
+                "-w", "sub/cow:offset=12345,length=100,access=copy", "-w", "scratch:anon,size=1MiB"});
+    EXPECT_EQ(ok("ls -R " + quote(mnt.string()) + " | grep -v '^$' | tr '\\n' ' '"),
+              mnt.string() + ": disk.img p1 scratch sub " + (mnt / "sub").string() + ": cow ");
+    ok("cmp disk.img " + quote(at("disk.img").string()));
+    EXPECT_EQ(ok("stat -c '%s %a' " + quote(at("disk.img").string())), std::to_string(original.size()) + " 644\n");
+    EXPECT_EQ(ok("stat -c '%s %a' " + quote(at("p1").string())), "4096 444\n");
+    EXPECT_EQ(sha256_of_range(at("sub/cow"), 0, 100), sha256_of_range(disk, 12345, 100));
+    EXPECT_EQ(ok("stat -c %s " + quote(at("scratch").string())), "1048576\n");
+    EXPECT_EQ(daemon->unmount(), 0);
+}
+
+TEST_F(CliTest, DaemonModeReturnsOnceMountedAndStopsOnUnmount) {
+    const CommandResult started = mapfs("disk.img mnt");
+    ASSERT_EQ(started.status, 0) << started.output;
+    ASSERT_TRUE(is_mounted(mnt)) << "mapfs returned before the mount was live";
+    ok("cmp disk.img " + quote(at("disk.img").string()));
+    // Anchored: the shells running this command mention the same words.
+    const std::string find_daemon = "pgrep -f -- " + quote("^" + mapfs_binary() + " disk.img mnt$");
+    const std::string running = run(find_daemon).output;
+    EXPECT_EQ(std::count(running.begin(), running.end(), '\n'), 1) << "expected one daemon, found: " << running;
+    ok("fusermount3 -u " + quote(mnt.string()));
+    // The daemon exits once unmounted: no mapfs process serves this mount point.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::string left;
+    do {
+        left = run(find_daemon).output;
+        if (left.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    EXPECT_EQ(left, "") << "a daemon for " << mnt << " is still running";
+}
+
+TEST_F(CliTest, SigtermAndSigintUnmountAndExitZero) {
+    for (const int signal : {SIGTERM, SIGINT}) {
+        mount_args({disk.string(), mnt.string()});
+        ok("printf STOPPED | dd of=" + quote(at("disk.img").string()) + " conv=notrunc status=none");
+        ASSERT_EQ(::kill(daemon->pid(), signal), 0);
+        EXPECT_EQ(daemon->wait_for_exit(10000), 0) << "signal " << signal;
+        EXPECT_FALSE(is_mounted(mnt)) << "signal " << signal;
+        EXPECT_EQ(read_file(disk).substr(0, 7), "STOPPED");
+        daemon.reset();
+    }
+}
+
+}  // namespace
+}  // namespace mapfs::testing
