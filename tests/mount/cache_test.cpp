@@ -29,12 +29,6 @@ access = "write"
 )");
     }
 
-    std::string python(const std::string& code) {
-        dir.write_file("snippet.py", "import os, sys, time, mmap\n" + code);
-        const CommandResult result = run("python3 " + quote((dir / "snippet.py").string()), mnt);
-        EXPECT_EQ(result.status, 0) << code << "\n" << result.output;
-        return result.output;
-    }
 };
 
 // b's bytes [3096, 3096 + 16) are a's bytes [0, 16): file offset 4096.

@@ -167,4 +167,11 @@ std::string MountTest::ok(const std::string& command) {
     return result.output;
 }
 
+std::string MountTest::python(const std::string& code) {
+    const auto script = dir.write_file("snippet.py", "import os, errno, sys, time, mmap\n" + code);
+    const CommandResult result = run("python3 " + quote(script.string()), mnt);
+    EXPECT_EQ(result.status, 0) << code << "\n" << result.output;
+    return result.output;
+}
+
 }  // namespace mapfs::testing

@@ -74,6 +74,9 @@ protected:
     std::filesystem::path at(const std::string& window) const { return mnt / window; }
     // Runs a command in the temp dir, expecting success.
     std::string ok(const std::string& command);
+    // Runs Python code (os, errno, sys, time and mmap imported) in the mount
+    // directory, expecting success; returns what it printed.
+    std::string python(const std::string& code);
 };
 
 }  // namespace mapfs::testing

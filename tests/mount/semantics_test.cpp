@@ -52,14 +52,6 @@ access = "write"
 )");
     }
 
-    // Runs a Python snippet in the mount directory; it prints what it found.
-    std::string python(const std::string& code) {
-        dir.write_file("snippet.py", "import os, errno, sys\n" + code);
-        const CommandResult result = run("python3 " + quote((dir / "snippet.py").string()), mnt);
-        EXPECT_EQ(result.status, 0) << code << "\n" << result.output;
-        return result.output;
-    }
-
     void expect_unchanged() {
         EXPECT_TRUE(read_file(disk) == original) << "the backing file changed";
     }
