@@ -11,7 +11,7 @@ class CacheTest : public MountTest {
 protected:
     std::filesystem::path disk;
 
-    void mount_mode(const std::string& cache) {
+    void mount_mode(const std::string& cache, const std::vector<std::string>& extra = {}) {
         disk = backing("disk.img", pattern_bytes(1 << 20, 21));
         mount_config("[options]\ncache = \"" + cache + "\"\n[[region]]\nname = \"d\"\nfile = \"" + disk.string() + R"("
 [[window]]
@@ -26,7 +26,7 @@ region = "d"
 offset = 1000
 length = 100000
 access = "write"
-)");
+)", extra);
     }
 
 };
@@ -48,6 +48,22 @@ TEST_F(CacheTest, AutoDropsCachedPagesOfAnOpenOverlappingWindow) {
     mount_mode("auto");
     EXPECT_EQ(python(write_through_a_while_b_is_open), "NEW-BYTES-FROM-A\n");
     EXPECT_EQ(read_file(disk).substr(4096, 16), "NEW-BYTES-FROM-A");
+}
+
+TEST_F(CacheTest, InvalidationDoesNotDeadlockASingleThreadedSession) {
+    mount_mode("auto", {"-s"});
+    EXPECT_EQ(python(write_through_a_while_b_is_open), "NEW-BYTES-FROM-A\n");
+    // Many writes while b's pages are being read through a client mapping.
+    EXPECT_EQ(python(R"(
+with open("b", "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    a = os.open("a", os.O_WRONLY)
+    for i in range(200):
+        os.pwrite(a, b"%08d" % i, (i * 4096) % 65536)
+        m[3096:3104]
+    os.close(a)
+    print("done")
+)"), "done\n");
 }
 
 TEST_F(CacheTest, KeepDropsCachedPagesEvenAfterClose) {

@@ -79,6 +79,17 @@ TEST_F(CliTest, BackingFileSourceIsShownWholePlusWindowSpecs) {
     EXPECT_EQ(daemon->unmount(), 0);
 }
 
+TEST_F(CliTest, MountOptionsSetOwnerModeAndCache) {
+    mount_args({disk.string(), mnt.string(), "-o", "uid=1234,gid=4321,umask=027,cache=none,nosuid,nodev,noatime,nofail,_netdev,x-systemd.automount",
+                "-w", "r:offset=0,length=4KiB,access=read"});
+    EXPECT_EQ(ok("stat -c '%a %u %g' " + quote(at("disk.img").string()) + " " + quote(at("r").string()) + " " + quote(mnt.string())),
+              "640 1234 4321\n440 1234 4321\n755 1234 4321\n");
+    EXPECT_NE(ok("grep " + quote(" " + mnt.string() + " ") + " /proc/mounts").find("nosuid,nodev,noatime"), std::string::npos);
+    // cache=none: client shared mmap is refused, which proves direct I/O.
+    EXPECT_EQ(python("f = open('disk.img', 'r+b')\ntry:\n    mmap.mmap(f.fileno(), 0); print('mapped')\nexcept OSError as e:\n    print(e.errno)\n"),
+              "19\n");
+}
+
 TEST_F(CliTest, DaemonModeReturnsOnceMountedAndStopsOnUnmount) {
     const CommandResult started = mapfs("disk.img mnt");
     ASSERT_EQ(started.status, 0) << started.output;
