@@ -1,4 +1,6 @@
 // mapfs: argument handling and start-up.
+#include <malloc.h>
+
 #include <ctime>
 #include <iostream>
 
@@ -81,5 +83,10 @@ int main(int argc, char** argv) {
 
     mapfs::SessionSettings settings{plan->mountpoint, plan->options, command_line.foreground,
                                     command_line.debug, command_line.single_thread};
+    // Parsing a large config leaves freed heap behind; give it back before
+    // the daemon settles for a long life.
+    plan.reset();
+    config.reset();
+    ::malloc_trim(0);
     return mapfs::run_session(filesystem, settings) == 0 ? 0 : exit_system;
 }
