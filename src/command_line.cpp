@@ -108,6 +108,8 @@ options:
                           ro | rw                read-only mount | read-write
                           uid=N, gid=N, umask=OCTAL  owner and mode of files
                           fsname=NAME            name shown in /proc/mounts
+                          detach_stale           first detach a mount that a killed
+                                                 mapfs left on MOUNTPOINT
                           log_level=LEVEL        trace|debug|info|warn|error
                           nosuid, nodev, noexec, noatime, ...  kernel flags
                           defaults, nofail, _netdev, x-*, ...  accepted, ignored

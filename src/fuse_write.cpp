@@ -1,6 +1,5 @@
-#include <cstring>
-
 #include "fuse_ops.hpp"
+#include "mapfs/fault_guard.hpp"
 #include "mapfs/filesystem.hpp"
 
 namespace mapfs::ops {
@@ -36,7 +35,10 @@ void write(fuse_req_t request, fuse_ino_t, const char* data, std::size_t size, o
         fuse_reply_err(request, range.error());
         return;
     }
-    std::memcpy(window.bytes().data() + range->offset, data, range->length);
+    if (const int error = guarded_copy(window.bytes().data() + range->offset, data, range->length); error != 0) {
+        fuse_reply_err(request, error);  // the backing file no longer has these bytes
+        return;
+    }
     fuse_reply_write(request, range->length);
     // Copy windows are private: nobody else sees their writes.
     if (window.shares_region_mapping() && range->length > 0) invalidate_overlapping(filesystem, window, *range);

@@ -6,6 +6,7 @@
 
 #include "mapfs/command_line.hpp"
 #include "mapfs/config_builder.hpp"
+#include "mapfs/fault_guard.hpp"
 #include "mapfs/filesystem.hpp"
 #include "mapfs/log.hpp"
 #include "mapfs/plan.hpp"
@@ -63,10 +64,12 @@ int main(int argc, char** argv) {
     // Checked even when building found errors: one run reports them all.
     if (config->options.fsname.empty()) config->options.fsname = default_fsname(command_line);
     mapfs::log::setup(config->options.log_level, command_line.debug);
+    if (config->options.detach_stale && config->mountpoint) mapfs::detach_stale_mount(*config->mountpoint);
     auto plan = mapfs::make_plan(std::move(*config), errors);
     if (!plan || !errors.empty()) return report(errors);
 
     log_summary(*plan);
+    mapfs::install_fault_handler();
     auto windows = mapfs::map_windows(*plan);
     if (!windows) {
         mapfs::log::error("cannot map the regions: {}", std::strerror(windows.error()));

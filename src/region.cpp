@@ -4,16 +4,25 @@
 
 namespace mapfs {
 
-Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optional<PageSpan> shared_extent,
-                                               bool shared_writable) noexcept {
+namespace {
+
+Result<Mapping> map_view(int fd, const std::optional<PageSpan>& extent, int prot) noexcept {
+    if (!extent) return Mapping{};
+    return Mapping::map(fd, extent->file_offset, extent->length, prot, MAP_SHARED);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optional<PageSpan> read_extent,
+                                               std::optional<PageSpan> write_extent) noexcept {
     std::shared_ptr<Region> region(new (std::nothrow) Region());
     if (!region) return unexpected(ENOMEM);
-    if (shared_extent) {
-        const int prot = shared_writable ? PROT_READ | PROT_WRITE : PROT_READ;
-        auto mapping = Mapping::map(opened.fd.get(), shared_extent->file_offset, shared_extent->length, prot, MAP_SHARED);
-        if (!mapping) return unexpected(mapping.error());
-        region->shared_ = std::move(*mapping);
-    }
+    auto read_view = map_view(opened.fd.get(), read_extent, PROT_READ);
+    if (!read_view) return unexpected(read_view.error());
+    auto write_view = map_view(opened.fd.get(), write_extent, PROT_READ | PROT_WRITE);
+    if (!write_view) return unexpected(write_view.error());
+    region->read_view_ = std::move(*read_view);
+    region->write_view_ = std::move(*write_view);
     region->name_ = std::move(opened.name);
     region->path_ = std::move(opened.path);
     region->anon_ = opened.anon;
@@ -24,11 +33,12 @@ Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optiona
 
 Region::~Region() {
     // Stores through write windows must be in the file when mapfs has gone.
-    if (!anon_ && (shared_.prot() & PROT_WRITE) != 0) shared_.sync(0, shared_.length_bytes());
+    if (!anon_) write_view_.sync(0, write_view_.length_bytes());
 }
 
-std::byte* Region::shared_address(std::uint64_t file_offset) const noexcept {
-    return shared_.bytes().data() + (file_offset - shared_.file_offset());
+std::byte* Region::view_address(Access access, std::uint64_t file_offset) const noexcept {
+    const Mapping& mapping = view(access);
+    return mapping.bytes().data() + (file_offset - mapping.file_offset());
 }
 
 Result<Mapping> Region::map_private(const PageSpan& span) const noexcept {

@@ -1,6 +1,12 @@
 #include "mapfs/session.hpp"
 
 #include <fuse_lowlevel.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <memory>
 #include <vector>
@@ -24,6 +30,26 @@ std::string kernel_mount_options(const MountOptions& options) {
     if (options.read_only) list += ",ro";
     for (const std::string& option : options.kernel_options) list += "," + option;
     return list;
+}
+
+bool detach_stale_mount(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 || errno != ENOTCONN) return false;
+    if (::umount2(path.c_str(), MNT_DETACH) == 0) {
+        log::warn("detached the stale mount on {}", path);
+        return true;
+    }
+    // Not root: fusermount3 may detach mounts of our own user.
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::execlp("fusermount3", "fusermount3", "-uz", path.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    const bool detached = child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (detached) log::warn("detached the stale mount on {}", path);
+    else log::error("cannot detach the stale mount on {}", path);
+    return detached;
 }
 
 namespace {

@@ -21,37 +21,31 @@ Window::Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> reg
 int Window::sync() const noexcept {
     // Only write windows of files have anything to write back.
     if (access_ != Access::write || region_->anon() || length_bytes_ == 0) return 0;
-    const Mapping& shared = region_->shared_mapping();
-    return shared.sync(static_cast<std::size_t>(offset_bytes_ - shared.file_offset()), length_bytes_);
+    const Mapping& view = region_->view(Access::write);
+    return view.sync(static_cast<std::size_t>(offset_bytes_ - view.file_offset()), length_bytes_);
 }
 
 namespace {
 
-struct SharedExtent {
-    std::optional<PageSpan> span;
-    bool writable = false;
-};
-
-// The file range that all read/write windows of one region need mapped.
-SharedExtent shared_extent(const Plan& plan, std::size_t region_index) {
+// The file range that all windows of one region with `access` need mapped.
+std::optional<PageSpan> view_extent(const Plan& plan, std::size_t region_index, Access access) {
     std::uint64_t start = UINT64_MAX;
     std::uint64_t end = 0;
-    SharedExtent extent;
     for (const ResolvedWindow& window : plan.windows) {
-        if (window.region_index != region_index || window.access == Access::copy || window.length_bytes == 0) continue;
+        if (window.region_index != region_index || window.access != access || window.length_bytes == 0) continue;
         start = std::min(start, window.offset_bytes);
         end = std::max(end, window.offset_bytes + window.length_bytes);
-        extent.writable = extent.writable || window.access == Access::write;
     }
-    if (start < end) extent.span = page_span(start, end - start, page_size());
-    return extent;
+    if (start >= end) return std::nullopt;
+    return page_span(start, end - start, page_size());
 }
 
 Result<std::shared_ptr<Window>> make_window(const ResolvedWindow& resolved,
                                             const std::shared_ptr<const Region>& region) {
     if (resolved.length_bytes == 0) return std::make_shared<Window>(resolved, region, nullptr, Mapping{});
     if (resolved.access != Access::copy)
-        return std::make_shared<Window>(resolved, region, region->shared_address(resolved.offset_bytes), Mapping{});
+        return std::make_shared<Window>(resolved, region, region->view_address(resolved.access, resolved.offset_bytes),
+                                        Mapping{});
     const auto span = page_span(resolved.offset_bytes, resolved.length_bytes, page_size());
     if (!span) return unexpected(EOVERFLOW);
     auto mapping = region->map_private(*span);
@@ -65,8 +59,8 @@ Result<std::shared_ptr<Window>> make_window(const ResolvedWindow& resolved,
 Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan) {
     std::vector<std::shared_ptr<const Region>> regions;
     for (std::size_t i = 0; i < plan.regions.size(); ++i) {
-        const SharedExtent extent = shared_extent(plan, i);
-        auto region = Region::create(std::move(plan.regions[i]), extent.span, extent.writable);
+        auto region = Region::create(std::move(plan.regions[i]), view_extent(plan, i, Access::read),
+                                     view_extent(plan, i, Access::write));
         if (!region) return unexpected(region.error());
         regions.push_back(std::move(*region));
     }

@@ -43,6 +43,8 @@ struct MountOptions {
     std::optional<gid_t> gid;
     std::optional<mode_t> umask;
     std::string fsname;
+    // Detach a mount that a killed mapfs left on the mount point first.
+    bool detach_stale = false;
     // Options handed to the kernel mount as they are (nosuid, noexec, ...).
     std::vector<std::string> kernel_options;
 };

@@ -1,5 +1,8 @@
-// A mapped thing: a backing file or anonymous memory, with the one MAP_SHARED
-// mapping that all of its read and write windows serve from.
+// A mapped thing: a backing file or anonymous memory, with the MAP_SHARED
+// mappings its windows serve from: one PROT_READ view for all `read`
+// windows, one PROT_READ|PROT_WRITE view for all `write` windows. Both show
+// the same page cache pages, so they are coherent, and a bug in the daemon
+// cannot write through a read window.
 #pragma once
 
 #include <cstdint>
@@ -16,21 +19,22 @@ namespace mapfs {
 
 class Region {
 public:
-    // `shared_extent` is the file range covering every read/write window
-    // (none when the region has no such window); it is mapped PROT_READ, or
-    // PROT_READ|PROT_WRITE when `shared_writable`.
-    static Result<std::shared_ptr<Region>> create(OpenedRegion opened,
-                                                  std::optional<PageSpan> shared_extent,
-                                                  bool shared_writable) noexcept;
+    // Each extent is the file range covering every window of that access
+    // (none when the region has no such window).
+    static Result<std::shared_ptr<Region>> create(OpenedRegion opened, std::optional<PageSpan> read_extent,
+                                                  std::optional<PageSpan> write_extent) noexcept;
 
     const std::string& name() const noexcept { return name_; }
     const std::string& path() const noexcept { return path_; }
     bool anon() const noexcept { return anon_; }
     std::uint64_t size_bytes() const noexcept { return size_bytes_; }
-    const Mapping& shared_mapping() const noexcept { return shared_; }
+    // The shared view that `read` or `write` windows serve from.
+    const Mapping& view(Access access) const noexcept {
+        return access == Access::write ? write_view_ : read_view_;
+    }
 
-    // Address of file byte `file_offset` inside the shared mapping.
-    std::byte* shared_address(std::uint64_t file_offset) const noexcept;
+    // Address of file byte `file_offset` inside view(access).
+    std::byte* view_address(Access access, std::uint64_t file_offset) const noexcept;
 
     // A copy-on-write mapping of `span`, private to one window.
     Result<Mapping> map_private(const PageSpan& span) const noexcept;
@@ -47,7 +51,8 @@ private:
     bool anon_ = false;
     std::uint64_t size_bytes_ = 0;
     UniqueFd fd_;
-    Mapping shared_;
+    Mapping read_view_;
+    Mapping write_view_;
 };
 
 }  // namespace mapfs

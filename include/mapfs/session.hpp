@@ -16,6 +16,10 @@ struct SessionSettings {
     bool single_thread = false;
 };
 
+// Detaches the mount at `path` if it is the dead mount of a killed FUSE
+// daemon ("Transport endpoint is not connected"); true if it did.
+bool detach_stale_mount(const std::string& path);
+
 // The -o list handed to libfuse for the kernel mount.
 std::string kernel_mount_options(const MountOptions& options);
 

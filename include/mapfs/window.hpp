@@ -21,7 +21,7 @@ namespace mapfs {
 class Window {
 public:
     // `data` is the address of the window's first byte: inside
-    // `region->shared_mapping()` or inside `private_mapping`.
+    // `region->view(access)` or, for `copy`, inside `private_mapping`.
     Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> region,
            std::byte* data, Mapping private_mapping);
 
