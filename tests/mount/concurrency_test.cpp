@@ -2,7 +2,6 @@
 // and requests that run in parallel.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <sstream>
 
 #include "mount_fixture.hpp"
@@ -137,18 +136,19 @@ for t in threads: t.join()
 )");
         // "unique: N, opcode: FSYNC" when received, "unique: N, success" when answered.
         const std::string log = daemon->log().substr(log_before.size());
-        std::vector<std::string> events;
-        const std::regex fsync_in(R"(unique: (\d+), opcode: FSYNC)");
-        const std::regex reply(R"(unique: (\d+), (success|error))");
         std::istringstream lines(log);
         std::vector<std::string> open_fsyncs;
         for (std::string line; std::getline(lines, line);) {
-            std::smatch match;
-            if (std::regex_search(line, match, fsync_in)) {
+            const std::size_t at = line.find("unique: ");
+            if (at == std::string::npos) continue;
+            const std::size_t start = at + 8;
+            const std::string id = line.substr(start, line.find(',', start) - start);
+            const std::string rest = line.substr(line.find(',', start) + 2);
+            if (rest.rfind("opcode: FSYNC", 0) == 0) {
                 if (!open_fsyncs.empty()) overlapped = true;
-                open_fsyncs.push_back(match[1]);
-            } else if (std::regex_search(line, match, reply)) {
-                std::erase(open_fsyncs, match[1].str());
+                open_fsyncs.push_back(id);
+            } else if (rest.rfind("success", 0) == 0 || rest.rfind("error", 0) == 0) {
+                std::erase(open_fsyncs, id);
             }
         }
     }
