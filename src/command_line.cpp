@@ -48,6 +48,7 @@ private:
         else if (name == "debug") result_.debug = result_.foreground = true;
         else if (name == "single-thread") result_.single_thread = true;
         else if (name == "window") add(result_.window_specs, value_for("--window", inline_value));
+        else if (name == "log-level") result_.log_level = value_for("--log-level", inline_value);
         else if (name == "options") add(result_.option_lists, value_for("--options", inline_value));
         else errors_.add("argument '--" + std::string(text) + "'", "", "", "unknown option (see mapfs --help)");
     }
@@ -113,6 +114,8 @@ options:
                           log_level=LEVEL        trace|debug|info|warn|error
                           nosuid, nodev, noexec, noatime, ...  kernel flags
                           defaults, nofail, _netdev, x-*, ...  accepted, ignored
+  --log-level LEVEL     trace|debug|info|warn|error|critical|off
+                        (overrides the config's log_level)
   -f, --foreground      stay in the foreground
   -d, --debug           log every request (implies -f)
   -s, --single-thread   serve requests on one thread

@@ -1,6 +1,7 @@
 #include "mapfs/config_builder.hpp"
 
 #include "mapfs/config_toml.hpp"
+#include "mapfs/config_values.hpp"
 #include "mapfs/mount_options.hpp"
 #include "mapfs/window_spec.hpp"
 
@@ -99,6 +100,11 @@ std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors
     for (const std::string& list : command_line.option_lists)
         apply_mount_options(list, "argument -o '" + list + "'", config->options, errors);
     add_window_specs(command_line, source_region, *config, errors);
+    if (command_line.log_level) {
+        const auto level = parse_log_level(*command_line.log_level);
+        if (level) config->options.log_level = *level;
+        else errors.add("argument --log-level", "", "", level.error());
+    }
     return config;
 }
 

@@ -7,7 +7,7 @@ namespace mapfs {
 
 namespace ops {
 
-void init(void* /*userdata*/, fuse_conn_info* connection) noexcept {
+void init(void* userdata, fuse_conn_info* connection) noexcept {
     // With O_TRUNC passed in open, "> window" and "cp x window" work without
     // a SETATTR(size=0) that mapfs would have to refuse.
     if ((connection->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0) connection->want |= FUSE_CAP_ATOMIC_O_TRUNC;
@@ -18,6 +18,13 @@ void init(void* /*userdata*/, fuse_conn_info* connection) noexcept {
     if ((connection->capable & FUSE_CAP_PARALLEL_DIROPS) != 0) connection->want |= FUSE_CAP_PARALLEL_DIROPS;
     log::debug("kernel connection: max_write {} max_read {} max_readahead {}", connection->max_write,
                connection->max_read, connection->max_readahead);
+    // INIT is the first request the session loop answers: from here on the
+    // mount answers, which is what READY=1 promises systemd.
+    Filesystem& filesystem = *static_cast<Filesystem*>(userdata);
+    if (filesystem.notifier != nullptr) {
+        filesystem.notifier->ready(status_line(filesystem));
+        filesystem.notifier->start_watchdog();
+    }
 }
 
 }  // namespace ops
@@ -70,6 +77,11 @@ const fuse_lowlevel_ops& filesystem_operations() {
         .lseek = nullptr,
     };
     return operations;
+}
+
+std::string status_line(const Filesystem& filesystem) {
+    return std::to_string(filesystem.registry->region_count()) + " regions, " +
+           std::to_string(filesystem.registry->window_count()) + " windows on " + filesystem.mountpoint;
 }
 
 void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file) {

@@ -2,8 +2,12 @@
 
 #include <fuse_log.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdarg>
+#include <cstdlib>
 #include <cstdio>
 
 namespace mapfs::log {
@@ -26,11 +30,33 @@ void fuse_message(enum fuse_log_level level, const char* format, va_list argumen
     }
 }
 
-}  // namespace
+// systemd sets JOURNAL_STREAM to the device and inode of the stderr it
+// connected to the journal; if stderr is still that, log there natively.
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat info {};
+    if (stream == nullptr || ::fstat(STDERR_FILENO, &info) != 0) return false;
+    return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) == stream;
+}
 
-void setup(const std::string& level, bool debug) {
+std::shared_ptr<spdlog::logger> make_logger() {
+    if (stderr_is_journal()) {
+        // The journal keeps time, pid and priority itself.
+        auto logger = std::make_shared<spdlog::logger>("mapfs", std::make_shared<spdlog::sinks::systemd_sink_mt>("mapfs"));
+        logger->set_pattern("%v");
+        return logger;
+    }
     auto logger = spdlog::stderr_logger_mt("mapfs");
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e mapfs[%P] %l: %v");
+    return logger;
+}
+
+}  // namespace
+
+bool logging_to_journal() { return stderr_is_journal(); }
+
+void setup(const std::string& level, bool debug) {
+    auto logger = make_logger();
     spdlog::set_default_logger(logger);
     const std::string name = level == "warning" ? "warn" : level;
     spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::from_str(name));

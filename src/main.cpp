@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
     ownership.uid = plan->options.uid.value_or(::getuid());
     ownership.gid = plan->options.gid.value_or(::getgid());
     ::clock_gettime(CLOCK_REALTIME, &ownership.time);
+    mapfs::ServiceNotifier notifier;
     mapfs::Filesystem filesystem;
+    filesystem.notifier = &notifier;
+    filesystem.mountpoint = plan->mountpoint;
     filesystem.registry = std::make_shared<const mapfs::Registry>(std::move(*windows), ownership);
     filesystem.read_only = plan->options.read_only;
 

@@ -1,6 +1,7 @@
 #include "mapfs/registry.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "mapfs/window_name.hpp"
 
@@ -58,6 +59,9 @@ void Registry::build_overlap_indexes() {
         entries[&window.region()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
     }
     for (auto& [region, list] : entries) overlaps_.emplace(region, OverlapIndex(std::move(list)));
+    std::unordered_set<const Region*> regions;
+    for (const InodeNumber ino : window_inodes_) regions.insert(&nodes_[ino - 1].window->region());
+    region_count_ = regions.size();
 }
 
 const Node* Registry::find(InodeNumber ino) const noexcept {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include <memory>
 #include <vector>
@@ -81,6 +82,7 @@ int serve(fuse_session* session, const SessionSettings& settings) {
 }  // namespace
 
 int run_session(Filesystem& filesystem, const SessionSettings& settings) {
+    ServiceNotifier& notifier = *filesystem.notifier;
     SessionPointer session = new_session(filesystem, settings);
     if (!session) {
         log::error("cannot create the FUSE session (see the message above)");
@@ -100,6 +102,8 @@ int run_session(Filesystem& filesystem, const SessionSettings& settings) {
     fuse_daemonize(settings.foreground ? 1 : 0);
     filesystem.invalidator.start(session.get());
     const int served = serve(session.get(), settings);
+    notifier.stopping();
+    notifier.stop_watchdog();
     filesystem.invalidator.stop();
     fuse_session_unmount(session.get());
     fuse_remove_signal_handlers(session.get());

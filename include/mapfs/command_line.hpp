@@ -14,6 +14,7 @@ struct CommandLine {
     std::optional<std::string> mountpoint;
     std::vector<std::string> window_specs;
     std::vector<std::string> option_lists;  // each -o argument
+    std::optional<std::string> log_level;
     bool foreground = false;
     bool debug = false;
     bool single_thread = false;

@@ -9,12 +9,15 @@
 #include "mapfs/config.hpp"
 #include "mapfs/invalidator.hpp"
 #include "mapfs/registry.hpp"
+#include "mapfs/service_notifier.hpp"
 
 namespace mapfs {
 
 struct Filesystem {
     std::shared_ptr<const Registry> registry;
     Invalidator invalidator;
+    ServiceNotifier* notifier = nullptr;
+    std::string mountpoint;
     bool read_only = false;
     // Window sizes never change while mounted, so the kernel may keep
     // names and attributes for long; O_TRUNC opens invalidate them anyway.
@@ -42,6 +45,9 @@ inline OpenFile& open_file_of(const fuse_file_info* info) {
 // Queues the size restore of an O_TRUNC handle once, from its first request
 // after the open (the kernel has finished the open by then).
 void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file);
+
+// "2 regions, 5 windows on /mnt": the STATUS= line for systemd.
+std::string status_line(const Filesystem& filesystem);
 
 // The lowlevel operations table.
 const fuse_lowlevel_ops& filesystem_operations();

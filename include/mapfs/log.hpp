@@ -14,7 +14,10 @@ using spdlog::info;
 using spdlog::trace;
 using spdlog::warn;
 
-// Logs to stderr at `level` ("info", "debug", ...); `debug` forces debug.
+// Logs at `level` ("info", "debug", ...; `debug` forces debug) to the
+// journal when systemd connected stderr to it, otherwise to stderr.
 void setup(const std::string& level, bool debug);
+
+bool logging_to_journal();
 
 }  // namespace mapfs::log

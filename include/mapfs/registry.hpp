@@ -48,6 +48,7 @@ public:
     struct stat attributes(InodeNumber ino) const noexcept;
 
     std::size_t window_count() const noexcept { return window_inodes_.size(); }
+    std::size_t region_count() const noexcept { return region_count_; }
     std::size_t directory_count() const noexcept { return nodes_.size() - window_inodes_.size(); }
     const std::vector<InodeNumber>& window_inodes() const noexcept { return window_inodes_; }
     std::uint64_t total_window_bytes() const noexcept { return total_window_bytes_; }
@@ -78,6 +79,7 @@ private:
     std::unordered_map<const Region*, OverlapIndex> overlaps_;
     Ownership ownership_;
     std::uint64_t total_window_bytes_ = 0;
+    std::size_t region_count_ = 0;
 };
 
 }  // namespace mapfs

@@ -23,8 +23,9 @@ bool detach_stale_mount(const std::string& path);
 // The -o list handed to libfuse for the kernel mount.
 std::string kernel_mount_options(const MountOptions& options);
 
-// Mounts, serves until unmounted or signalled, unmounts. Returns the exit
-// status: 0 after a clean stop, 1 when mounting failed.
+// Mounts, serves until unmounted or signalled, unmounts; tells systemd
+// STOPPING=1 when the loop ends (READY=1 comes from the FUSE init). Returns
+// the exit status: 0 after a clean stop, 1 when mounting failed.
 int run_session(Filesystem& filesystem, const SessionSettings& settings);
 
 }  // namespace mapfs

@@ -1,0 +1,40 @@
+// The systemd notify protocol (sd_notify): READY, STATUS, RELOADING,
+// STOPPING and watchdog pings. Every call is a no-op when NOTIFY_SOCKET is
+// not set, so the daemon behaves the same outside systemd.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace mapfs {
+
+class ServiceNotifier {
+public:
+    ServiceNotifier() = default;
+    ServiceNotifier(const ServiceNotifier&) = delete;
+    ServiceNotifier& operator=(const ServiceNotifier&) = delete;
+    ~ServiceNotifier() { stop_watchdog(); }
+
+    void ready(const std::string& status);
+    void reloading();
+    void stopping();
+    void status(const std::string& status);
+
+    // Pings WATCHDOG=1 at half the interval systemd asked for (WatchdogSec=).
+    void start_watchdog();
+    void stop_watchdog();
+
+private:
+    void watchdog_loop(std::uint64_t interval_us);
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_watchdog_ = false;
+    std::thread watchdog_;
+};
+
+}  // namespace mapfs
