@@ -9,7 +9,8 @@ namespace mapfs::ops {
 
 void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
-    const InodeNumber ino = filesystem.registry->lookup(parent, name);
+    const auto registry = filesystem.current_registry();
+    const InodeNumber ino = registry->lookup(parent, name);
     if (ino == 0) {
         fuse_reply_err(request, ENOENT);
         return;
@@ -17,7 +18,7 @@ void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept {
     fuse_entry_param entry{};
     entry.ino = ino;
     entry.generation = 1;
-    entry.attr = filesystem.registry->attributes(ino);
+    entry.attr = registry->attributes(ino);
     entry.attr_timeout = filesystem.attr_timeout_s;
     entry.entry_timeout = filesystem.entry_timeout_s;
     fuse_reply_entry(request, &entry);
@@ -28,13 +29,20 @@ void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept {
 void forget(fuse_req_t request, fuse_ino_t, std::uint64_t) noexcept { fuse_reply_none(request); }
 void forget_multi(fuse_req_t request, std::size_t, fuse_forget_data*) noexcept { fuse_reply_none(request); }
 
-void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info*) noexcept {
+void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
-    if (filesystem.registry->find(ino) == nullptr) {
+    const auto registry = filesystem.current_registry();
+    // fstat of an open file: its window, which a reload may have replaced.
+    if (info != nullptr && info->fh != 0) {
+        const struct stat attr = registry->window_attributes(*open_file_of(info).window, ino);
+        fuse_reply_attr(request, &attr, filesystem.attr_timeout_s);
+        return;
+    }
+    if (registry->find(ino) == nullptr) {
         fuse_reply_err(request, ENOENT);
         return;
     }
-    const struct stat attr = filesystem.registry->attributes(ino);
+    const struct stat attr = registry->attributes(ino);
     fuse_reply_attr(request, &attr, filesystem.attr_timeout_s);
 }
 
@@ -55,7 +63,8 @@ int setattr_refusal(const Node& node, const struct stat& wanted, int to_set, boo
 
 void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
-    const Node* node = filesystem.registry->find(ino);
+    const auto registry = filesystem.current_registry();
+    const Node* node = registry->find(ino);
     if (node == nullptr) {
         fuse_reply_err(request, ENOENT);
         return;
@@ -64,12 +73,13 @@ void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, 
         fuse_reply_err(request, refusal);
         return;
     }
-    const struct stat current = filesystem.registry->attributes(ino);
+    const struct stat current = registry->attributes(ino);
     fuse_reply_attr(request, &current, filesystem.attr_timeout_s);
 }
 
 void statfs(fuse_req_t request, fuse_ino_t) noexcept {
-    const Registry& registry = *filesystem_of(request).registry;
+    const auto current = filesystem_of(request).current_registry();
+    const Registry& registry = *current;
     struct statvfs info {};
     info.f_bsize = 4096;
     info.f_frsize = 4096;

@@ -7,7 +7,7 @@
 namespace mapfs::ops {
 
 void opendir(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
-    const Node* node = filesystem_of(request).registry->find(ino);
+    const Node* node = filesystem_of(request).current_registry()->find(ino);
     if (node == nullptr || !node->is_directory()) {
         fuse_reply_err(request, node == nullptr ? ENOENT : ENOTDIR);
         return;
@@ -37,7 +37,8 @@ DirectoryEntry entry_at(const Registry& registry, const Node& directory, InodeNu
 
 void list(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, bool plus) {
     const Filesystem& filesystem = filesystem_of(request);
-    const Registry& registry = *filesystem.registry;
+    const auto current = filesystem.current_registry();
+    const Registry& registry = *current;
     const Node* directory = registry.find(ino);
     if (directory == nullptr || !directory->is_directory()) {
         fuse_reply_err(request, ENOTDIR);

@@ -25,7 +25,8 @@ void set_cache_flags(CacheMode mode, fuse_file_info* info) {
 
 void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     Filesystem& filesystem = filesystem_of(request);
-    const Node* node = filesystem.registry->find(ino);
+    const auto registry = filesystem.current_registry();
+    const Node* node = registry->find(ino);
     if (node == nullptr || node->is_directory()) {
         fuse_reply_err(request, node == nullptr ? ENOENT : EISDIR);
         return;

@@ -80,8 +80,9 @@ const fuse_lowlevel_ops& filesystem_operations() {
 }
 
 std::string status_line(const Filesystem& filesystem) {
-    return std::to_string(filesystem.registry->region_count()) + " regions, " +
-           std::to_string(filesystem.registry->window_count()) + " windows on " + filesystem.mountpoint;
+    const auto registry = filesystem.current_registry();
+    return std::to_string(registry->region_count()) + " regions, " + std::to_string(registry->window_count()) +
+           " windows on " + filesystem.mountpoint;
 }
 
 void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file) {

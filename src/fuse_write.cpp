@@ -12,7 +12,7 @@ namespace {
 void invalidate_overlapping(Filesystem& filesystem, const Window& writer, const ByteRange& written) {
     const std::uint64_t start = writer.offset_bytes() + written.offset;
     const std::uint64_t end = start + written.length;
-    filesystem.registry->for_each_overlapping(writer, start, written.length, [&](InodeNumber ino, const Window& other) {
+    filesystem.current_registry()->for_each_overlapping(writer, start, written.length, [&](InodeNumber ino, const Window& other) {
         if (other.cache() == CacheMode::none) return;  // direct I/O caches nothing
         // An auto window's cache is dropped at open, so a closed one has none.
         if (other.cache() == CacheMode::automatic && other.open_handles.load(std::memory_order_relaxed) == 0) return;

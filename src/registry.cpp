@@ -7,8 +7,8 @@
 
 namespace mapfs {
 
-Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership)
-    : ownership_(ownership) {
+Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, InodeNumber first_inode)
+    : first_inode_(std::max<InodeNumber>(first_inode, root_inode + 1)), ownership_(ownership) {
     nodes_.reserve(windows.size() + 1);
     window_inodes_.reserve(windows.size());
     add_node(root_inode, "", nullptr);
@@ -28,8 +28,9 @@ Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership owner
 
 InodeNumber Registry::add_node(InodeNumber parent, std::string name, std::shared_ptr<Window> window) {
     nodes_.push_back(Node{parent, std::move(name), std::move(window), {}});
-    const InodeNumber ino = nodes_.size();
-    if (ino != root_inode) nodes_[parent - 1].children.push_back(ino);
+    if (nodes_.size() == 1) return root_inode;
+    const InodeNumber ino = first_inode_ + nodes_.size() - 2;
+    nodes_[index_of(parent)].children.push_back(ino);
     return ino;
 }
 
@@ -47,26 +48,26 @@ InodeNumber Registry::directory_for(std::string_view path) {
 void Registry::sort_children() {
     for (Node& node : nodes_) {
         std::sort(node.children.begin(), node.children.end(),
-                  [this](InodeNumber a, InodeNumber b) { return nodes_[a - 1].name < nodes_[b - 1].name; });
+                  [this](InodeNumber a, InodeNumber b) { return node_at(a).name < node_at(b).name; });
     }
 }
 
 void Registry::build_overlap_indexes() {
     std::unordered_map<const Region*, std::vector<OverlapIndex::Entry>> entries;
     for (std::uint32_t id = 0; id < window_inodes_.size(); ++id) {
-        const Window& window = *nodes_[window_inodes_[id] - 1].window;
+        const Window& window = *node_at(window_inodes_[id]).window;
         if (window.length_bytes() == 0) continue;
         entries[&window.region()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
     }
     for (auto& [region, list] : entries) overlaps_.emplace(region, OverlapIndex(std::move(list)));
     std::unordered_set<const Region*> regions;
-    for (const InodeNumber ino : window_inodes_) regions.insert(&nodes_[ino - 1].window->region());
+    for (const InodeNumber ino : window_inodes_) regions.insert(&node_at(ino).window->region());
     region_count_ = regions.size();
 }
 
 const Node* Registry::find(InodeNumber ino) const noexcept {
-    if (ino < root_inode || ino > nodes_.size()) return nullptr;
-    return &nodes_[ino - 1];
+    if (ino != root_inode && (ino < first_inode_ || ino - first_inode_ + 1 >= nodes_.size())) return nullptr;
+    return &nodes_[index_of(ino)];
 }
 
 InodeNumber Registry::lookup(InodeNumber parent, std::string_view name) const noexcept {
@@ -74,8 +75,8 @@ InodeNumber Registry::lookup(InodeNumber parent, std::string_view name) const no
     if (directory == nullptr || !directory->is_directory()) return 0;
     const auto& children = directory->children;
     const auto found = std::lower_bound(children.begin(), children.end(), name,
-                                        [this](InodeNumber child, std::string_view wanted) { return nodes_[child - 1].name < wanted; });
-    if (found == children.end() || nodes_[*found - 1].name != name) return 0;
+                                        [this](InodeNumber child, std::string_view wanted) { return node_at(child).name < wanted; });
+    if (found == children.end() || node_at(*found).name != name) return 0;
     return *found;
 }
 
@@ -94,7 +95,14 @@ struct stat Registry::attributes(InodeNumber ino) const noexcept {
         attr.st_gid = ownership_.gid;
         return attr;
     }
-    const Window& window = *node->window;
+    return window_attributes(*node->window, ino);
+}
+
+struct stat Registry::window_attributes(const Window& window, InodeNumber ino) const noexcept {
+    struct stat attr {};
+    attr.st_ino = ino;
+    attr.st_atim = attr.st_mtim = attr.st_ctim = ownership_.time;
+    attr.st_blksize = 128 * 1024;
     attr.st_mode = S_IFREG | window.mode();
     attr.st_nlink = 1;
     attr.st_uid = window.uid();

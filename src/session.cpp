@@ -81,7 +81,7 @@ int serve(fuse_session* session, const SessionSettings& settings) {
 
 }  // namespace
 
-int run_session(Filesystem& filesystem, const SessionSettings& settings) {
+int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSettings& settings) {
     ServiceNotifier& notifier = *filesystem.notifier;
     SessionPointer session = new_session(filesystem, settings);
     if (!session) {
@@ -97,11 +97,12 @@ int run_session(Filesystem& filesystem, const SessionSettings& settings) {
         fuse_remove_signal_handlers(session.get());
         return 1;
     }
-    log::info("mounted {} windows ({} directories) on {}", filesystem.registry->window_count(),
-              filesystem.registry->directory_count(), settings.mountpoint);
+    log::info("mounted {}", status_line(filesystem));
     fuse_daemonize(settings.foreground ? 1 : 0);
     filesystem.invalidator.start(session.get());
+    reloader.start(session.get());
     const int served = serve(session.get(), settings);
+    reloader.stop();
     notifier.stopping();
     notifier.stop_watchdog();
     filesystem.invalidator.stop();

@@ -14,7 +14,12 @@
 namespace mapfs {
 
 struct Filesystem {
-    std::shared_ptr<const Registry> registry;
+    // The registry in force; a reload swaps it while requests run.
+    std::shared_ptr<const Registry> current_registry() const { return registry_.load(std::memory_order_acquire); }
+    void set_registry(std::shared_ptr<const Registry> registry) {
+        registry_.store(std::move(registry), std::memory_order_release);
+    }
+
     Invalidator invalidator;
     ServiceNotifier* notifier = nullptr;
     std::string mountpoint;
@@ -23,6 +28,9 @@ struct Filesystem {
     // names and attributes for long; O_TRUNC opens invalidate them anyway.
     double attr_timeout_s = 86400.0;
     double entry_timeout_s = 86400.0;
+
+private:
+    std::atomic<std::shared_ptr<const Registry>> registry_;
 };
 
 // One open file handle; fuse_file_info::fh points at it.

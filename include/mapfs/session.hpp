@@ -5,6 +5,7 @@
 
 #include "mapfs/config.hpp"
 #include "mapfs/filesystem.hpp"
+#include "mapfs/reloader.hpp"
 
 namespace mapfs {
 
@@ -26,6 +27,6 @@ std::string kernel_mount_options(const MountOptions& options);
 // Mounts, serves until unmounted or signalled, unmounts; tells systemd
 // STOPPING=1 when the loop ends (READY=1 comes from the FUSE init). Returns
 // the exit status: 0 after a clean stop, 1 when mounting failed.
-int run_session(Filesystem& filesystem, const SessionSettings& settings);
+int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSettings& settings);
 
 }  // namespace mapfs

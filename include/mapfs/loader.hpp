@@ -1,0 +1,34 @@
+// From a configuration to a mapped registry: the start-up pipeline, which
+// every reload runs again.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "mapfs/command_line.hpp"
+#include "mapfs/config.hpp"
+#include "mapfs/expected.hpp"
+#include "mapfs/registry.hpp"
+
+namespace mapfs {
+
+struct Loaded {
+    std::shared_ptr<const Registry> registry;
+    std::string mountpoint;
+    MountOptions options;
+};
+
+struct LoadFailure {
+    int exit_status = 2;  // 2: the configuration is wrong; 1: the system failed
+    std::string message;  // every problem, one per line
+};
+
+// The Config the command line describes, with its defaults filled in.
+Expected<Config, LoadFailure> read_config(const CommandLine& command_line);
+
+// Checks `config`, maps its regions and builds the registry, numbering its
+// inodes from `first_inode`.
+Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode);
+
+}  // namespace mapfs
