@@ -32,17 +32,18 @@ void forget_multi(fuse_req_t request, std::size_t, fuse_forget_data*) noexcept {
 void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
     const auto registry = filesystem.current_registry();
-    // fstat of an open file: its window, which a reload may have replaced.
-    if (info != nullptr && info->fh != 0) {
-        const struct stat attr = registry->window_attributes(*open_file_of(info).window, ino);
+    if (registry->find(ino) != nullptr) {
+        const struct stat attr = registry->attributes(ino);
         fuse_reply_attr(request, &attr, filesystem.attr_timeout_s);
         return;
     }
-    if (registry->find(ino) == nullptr) {
+    // An open file whose window a reload removed or replaced.
+    const auto window = info != nullptr && info->fh != 0 ? open_file_of(info).window : filesystem.open_windows.find(ino);
+    if (window == nullptr) {
         fuse_reply_err(request, ENOENT);
         return;
     }
-    const struct stat attr = registry->attributes(ino);
+    const struct stat attr = registry->window_attributes(*window, ino);
     fuse_reply_attr(request, &attr, filesystem.attr_timeout_s);
 }
 

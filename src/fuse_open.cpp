@@ -44,11 +44,13 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     // O_TRUNC is accepted and changes nothing: the window keeps its length.
     open_file->size_restore_pending = (info->flags & O_TRUNC) != 0;
     node->window->open_handles.fetch_add(1, std::memory_order_relaxed);
+    filesystem.open_windows.opened(ino, node->window);
     info->fh = reinterpret_cast<std::uint64_t>(open_file);
     set_cache_flags(node->window->cache(), info);
     if (fuse_reply_open(request, info) != 0) {
         // The opener was interrupted; the kernel will send no release.
         node->window->open_handles.fetch_sub(1, std::memory_order_relaxed);
+        filesystem.open_windows.closed(ino);
         delete open_file;
     }
 }
@@ -58,6 +60,7 @@ void release(fuse_req_t request, fuse_ino_t, fuse_file_info* info) noexcept {
     OpenFile* open_file = &open_file_of(info);
     restore_size_if_pending(filesystem, *open_file);
     open_file->window->open_handles.fetch_sub(1, std::memory_order_relaxed);
+    filesystem.open_windows.closed(open_file->ino);
     delete open_file;
     fuse_reply_err(request, 0);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "mapfs/loader.hpp"
 #include "mapfs/log.hpp"
@@ -29,7 +30,9 @@ void on_sighup(int) {
 }  // namespace
 
 Reloader::Reloader(Filesystem& filesystem, CommandLine command_line)
-    : filesystem_(filesystem), command_line_(std::move(command_line)) {}
+    : filesystem_(filesystem),
+      command_line_(std::move(command_line)),
+      start_directory_(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) {}
 
 void Reloader::start(fuse_session* session) {
     session_ = session;
@@ -75,11 +78,16 @@ bool Reloader::reload() {
     filesystem_.notifier->reloading();
     log::info("reloading the configuration");
     const std::shared_ptr<const Registry> old = filesystem_.current_registry();
+    // Only this thread uses relative paths, so changing the process's
+    // working directory for the read is safe.
+    if (start_directory_.valid() && ::fchdir(start_directory_.get()) != 0)
+        log::warn("reload: cannot return to the start directory: {}", std::strerror(errno));
     auto config = read_config(command_line_);
     if (config && config->mountpoint && *config->mountpoint != filesystem_.mountpoint)
         log::warn("reload: the mount point cannot change while mounted; staying on {}", filesystem_.mountpoint);
     auto loaded = config ? map_config(std::move(*config), old->next_free_inode())
                          : Expected<Loaded, LoadFailure>(unexpected(config.error()));
+    [[maybe_unused]] const int back_to_root = ::chdir("/");
     if (!loaded) {
         log::error("reload rejected, the running configuration stays in force:\n{}", loaded.error().message);
         filesystem_.notifier->ready(status_line(filesystem_) + " (last reload rejected)");

@@ -8,6 +8,7 @@
 
 #include "mapfs/config.hpp"
 #include "mapfs/invalidator.hpp"
+#include "mapfs/open_windows.hpp"
 #include "mapfs/registry.hpp"
 #include "mapfs/service_notifier.hpp"
 
@@ -21,6 +22,7 @@ struct Filesystem {
     }
 
     Invalidator invalidator;
+    OpenWindows open_windows;
     ServiceNotifier* notifier = nullptr;
     std::string mountpoint;
     bool read_only = false;

@@ -8,6 +8,7 @@
 
 #include "mapfs/command_line.hpp"
 #include "mapfs/filesystem.hpp"
+#include "mapfs/unique_fd.hpp"
 
 struct fuse_session;
 
@@ -34,6 +35,9 @@ private:
 
     Filesystem& filesystem_;
     CommandLine command_line_;
+    // Where mapfs started: relative paths in the command line mean the
+    // same at every reload, although libfuse moves the daemon to /.
+    UniqueFd start_directory_;
     fuse_session* session_ = nullptr;
     std::thread thread_;
 };

@@ -64,7 +64,7 @@ bool is_mounted(const std::filesystem::path& mountpoint) {
 }
 
 MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
-                           std::filesystem::path log_file)
+                           std::filesystem::path log_file, const std::vector<std::string>& environment)
     : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
     std::vector<std::string> argv_strings{mapfs_binary(), "-f"};
     argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
@@ -73,6 +73,7 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
         const int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         ::dup2(log, STDOUT_FILENO);
         ::dup2(log, STDERR_FILENO);
+        for (const std::string& setting : environment) ::putenv(const_cast<char*>(setting.c_str()));
         std::vector<char*> argv;
         for (std::string& argument : argv_strings) argv.push_back(argument.data());
         argv.push_back(nullptr);
@@ -149,8 +150,8 @@ std::filesystem::path MountTest::backing(const std::string& name, const std::str
     return dir.write_file(name, bytes);
 }
 
-void MountTest::mount_args(const std::vector<std::string>& arguments) {
-    daemon = std::make_unique<MountedMapfs>(arguments, mnt, dir / "mapfs.log");
+void MountTest::mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment) {
+    daemon = std::make_unique<MountedMapfs>(arguments, mnt, dir / "mapfs.log", environment);
     ASSERT_TRUE(daemon->live()) << "mapfs did not mount; its log:\n" << daemon->log();
 }
 

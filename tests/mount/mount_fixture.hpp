@@ -29,8 +29,9 @@ std::string quote(const std::string& text);
 class MountedMapfs {
 public:
     // Starts `mapfs -f ARGS...`; check live() afterwards.
+    // `environment` holds extra "NAME=value" settings for the daemon.
     MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
-                 std::filesystem::path log_file);
+                 std::filesystem::path log_file, const std::vector<std::string>& environment = {});
     ~MountedMapfs();
     MountedMapfs(const MountedMapfs&) = delete;
     MountedMapfs& operator=(const MountedMapfs&) = delete;
@@ -70,7 +71,7 @@ protected:
     std::filesystem::path backing(const std::string& name, const std::string& bytes);
     // Writes a TOML config and mounts it; fails the test if the mount does not come up.
     void mount_config(const std::string& toml, const std::vector<std::string>& extra = {});
-    void mount_args(const std::vector<std::string>& arguments);
+    void mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment = {});
     std::filesystem::path at(const std::string& window) const { return mnt / window; }
     // Runs a command in the temp dir, expecting success.
     std::string ok(const std::string& command);

@@ -1,0 +1,24 @@
+#include "mapfs/open_windows.hpp"
+
+namespace mapfs {
+
+void OpenWindows::opened(InodeNumber ino, const std::shared_ptr<Window>& window) {
+    std::lock_guard lock(mutex_);
+    Entry& entry = entries_[ino];
+    entry.window = window;
+    ++entry.handles;
+}
+
+void OpenWindows::closed(InodeNumber ino) {
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(ino);
+    if (found != entries_.end() && --found->second.handles == 0) entries_.erase(found);
+}
+
+std::shared_ptr<Window> OpenWindows::find(InodeNumber ino) const {
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(ino);
+    return found == entries_.end() ? nullptr : found->second.window;
+}
+
+}  // namespace mapfs

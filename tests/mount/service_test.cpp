@@ -1,0 +1,215 @@
+// mapfs as a service: the systemd notify protocol through a NOTIFY_SOCKET
+// the test owns, live reload on SIGHUP, mount(8) with -t fuse.mapfs.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "mount_fixture.hpp"
+
+namespace mapfs::testing {
+namespace {
+
+// A datagram socket standing in for systemd's notify socket.
+class NotifySocket {
+public:
+    explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("bind");
+    }
+    ~NotifySocket() { ::close(fd_); }
+
+    std::string environment() const { return "NOTIFY_SOCKET=" + path_.string(); }
+
+    // The next message, or "" after `timeout_ms`.
+    std::string receive(int timeout_ms) {
+        pollfd wait{fd_, POLLIN, 0};
+        if (::poll(&wait, 1, timeout_ms) <= 0) return "";
+        char buffer[4096];
+        const ssize_t count = ::recv(fd_, buffer, sizeof buffer, 0);
+        return count > 0 ? std::string(buffer, static_cast<std::size_t>(count)) : "";
+    }
+
+    // Messages until one contains `wanted` (returned) or `timeout_ms` passes ("").
+    std::string wait_for(const std::string& wanted, int timeout_ms) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const std::string message = receive(static_cast<int>(left.count()) + 1);
+            if (message.find(wanted) != std::string::npos) return message;
+        }
+        return "";
+    }
+
+private:
+    std::filesystem::path path_;
+    int fd_ = -1;
+};
+
+class ServiceTest : public MountTest {
+protected:
+    std::filesystem::path disk;
+    std::string original = pattern_bytes(1 << 20, 91);
+    NotifySocket notify{dir / "notify.sock"};
+
+    void SetUp() override { disk = backing("disk.img", original); }
+
+    std::string config(const std::string& windows) {
+        return "[[region]]\nname = \"d\"\nfile = \"" + disk.string() + "\"\n" + windows;
+    }
+    static std::string window(const std::string& name, const std::string& offset, const std::string& length) {
+        return "[[window]]\nname = \"" + name + "\"\nregion = \"d\"\noffset = " + offset + "\nlength = " + length +
+               "\naccess = \"write\"\n";
+    }
+};
+
+TEST_F(ServiceTest, ReadyOnlyOnceTheMountAnswersWithStatus) {
+    dir.write_file("mapfs.toml", config(window("a", "0", "4096") + window("b", "8192", "4096")));
+    // Start the daemon on another thread and watch the socket meanwhile.
+    std::thread starter([&] { daemon = std::make_unique<MountedMapfs>(std::vector<std::string>{(dir / "mapfs.toml").string(), mnt.string()},
+                                                                     mnt, dir / "mapfs.log", std::vector<std::string>{notify.environment()}); });
+    const std::string ready = notify.wait_for("READY=1", 20000);
+    // At READY=1 the mount must already answer requests.
+    const bool mounted_at_ready = is_mounted(mnt);
+    const CommandResult read = run("timeout 5 head -c 16 " + quote(at("b").string()));
+    starter.join();
+    ASSERT_TRUE(daemon && daemon->live()) << (daemon ? daemon->log() : "");
+    EXPECT_NE(ready, "") << "no READY=1";
+    EXPECT_TRUE(mounted_at_ready);
+    EXPECT_EQ(read.status, 0) << read.output;
+    EXPECT_EQ(read.output, original.substr(8192, 16));
+    EXPECT_NE(ready.find("STATUS=1 regions, 2 windows on " + mnt.string()), std::string::npos) << ready;
+}
+
+TEST_F(ServiceTest, WatchdogPingsWhenSystemdAsks) {
+    dir.write_file("mapfs.toml", config(window("a", "0", "4096")));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment(), "WATCHDOG_USEC=200000"});
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    int pings = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    while (std::chrono::steady_clock::now() < deadline)
+        if (notify.receive(200).find("WATCHDOG=1") != std::string::npos) ++pings;
+    EXPECT_GE(pings, 4) << "WatchdogSec=200ms wants a ping at least every 100 ms";
+}
+
+TEST_F(ServiceTest, SigtermSaysStoppingAndExitsZero) {
+    dir.write_file("mapfs.toml", config(window("a", "0", "4096")));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    ASSERT_EQ(::kill(daemon->pid(), SIGTERM), 0);
+    EXPECT_NE(notify.wait_for("STOPPING=1", 10000), "");
+    EXPECT_EQ(daemon->wait_for_exit(10000), 0);
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+TEST_F(ServiceTest, ReloadAddsRemovesAndChangesWindowsWhileOldHandlesKeepTheirBytes) {
+    dir.write_file("mapfs.toml", config(window("keep", "0", "4096") + window("gone", "4096", "4096") +
+                                        window("sub/changed", "8192", "4096")));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    const std::string script = R"(
+import os, sys, time, signal
+pid, config, new_config = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+gone = os.open("gone", os.O_RDWR)
+changed = os.open("sub/changed", os.O_RDWR)
+before = os.pread(gone, 16, 0)
+print(sorted(os.listdir(".")), os.listdir("sub"))
+os.rename(new_config, config)
+os.kill(pid, signal.SIGHUP)
+deadline = time.time() + 10
+while "added" not in os.listdir(".") and time.time() < deadline:
+    time.sleep(0.02)
+print(sorted(os.listdir(".")), os.listdir("sub"))
+# The removed and the replaced window still serve their old bytes.
+print(os.pread(gone, 16, 0) == before, os.fstat(gone).st_size)
+os.pwrite(gone, b"WRITTEN-AFTER-RELOAD", 100)
+print(os.pread(changed, 4, 0) == open(")" + disk.string() + R"(", "rb").read()[8192:8196], os.fstat(changed).st_size)
+os.close(gone); os.close(changed)
+print(os.stat("sub/changed").st_size, os.stat("added").st_size)
+print(open("sub/changed", "rb").read(4) == open(")" + disk.string() + R"(", "rb").read()[12288:12292])
+)";
+    dir.write_file("reload.py", script);
+    dir.write_file("new.toml", config(window("keep", "0", "4096") + window("sub/changed", "12288", "2000") +
+                                      window("added", "65536", "100")));
+    const CommandResult result = run("timeout 60 python3 " + quote((dir / "reload.py").string()) + " " +
+                                         std::to_string(daemon->pid()) + " " + quote((dir / "mapfs.toml").string()) + " " +
+                                         quote((dir / "new.toml").string()), mnt);
+    ASSERT_EQ(result.status, 0) << result.output;
+    EXPECT_EQ(result.output,
+              "['gone', 'keep', 'sub'] ['changed']\n"
+              "['added', 'keep', 'sub'] ['changed']\n"
+              "True 4096\n"
+              "True 4096\n"
+              "2000 100\n"
+              "True\n");
+    EXPECT_EQ(read_file(disk).substr(4096 + 100, 20), "WRITTEN-AFTER-RELOAD") << "a write through the removed window was lost";
+    const std::string reloading = notify.wait_for("RELOADING=1", 5000);
+    EXPECT_NE(reloading.find("MONOTONIC_USEC="), std::string::npos) << reloading;
+    EXPECT_NE(notify.wait_for("READY=1", 5000).find("STATUS=1 regions, 3 windows"), std::string::npos);
+}
+
+TEST_F(ServiceTest, AReloadWithAnErrorIsRejectedWhole) {
+    dir.write_file("mapfs.toml", config(window("a", "0", "4096") + window("b", "4096", "4096")));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    // One good new window and one bad one: nothing of it may take effect.
+    dir.write_file("mapfs.toml", config(window("a", "0", "4096") + window("new", "0", "16") + window("bad", "0", "\"99MiB\"")));
+    ASSERT_EQ(::kill(daemon->pid(), SIGHUP), 0);
+    const std::string ready = notify.wait_for("READY=1", 10000);
+    EXPECT_NE(ready.find("last reload rejected"), std::string::npos) << ready;
+    EXPECT_EQ(ok("ls " + quote(mnt.string()) + " | tr '\\n' ' '"), "a b ");
+    EXPECT_NE(daemon->log().find("reload rejected"), std::string::npos);
+    EXPECT_NE(daemon->log().find("window \"bad\": length"), std::string::npos) << daemon->log();
+    EXPECT_TRUE(read_file(disk) == original);
+}
+
+// mount(8) runs helpers with PATH removed, so /bin/sh looks in its default
+// path: the test puts the built binary in /usr/local/bin for its duration.
+class BinaryInUsrLocalBin {
+public:
+    BinaryInUsrLocalBin() {
+        std::error_code error;
+        if (std::filesystem::exists(link_, error) && !std::filesystem::is_symlink(link_, error)) return;
+        std::filesystem::remove(link_, error);
+        std::filesystem::create_symlink(mapfs_binary(), link_, error);
+        made_ = !error;
+    }
+    ~BinaryInUsrLocalBin() {
+        std::error_code error;
+        if (made_) std::filesystem::remove(link_, error);
+    }
+    bool usable() const { return made_; }
+
+private:
+    std::filesystem::path link_ = "/usr/local/bin/mapfs";
+    bool made_ = false;
+};
+
+TEST_F(ServiceTest, MountTypeFuseMapfsAndUmount) {
+    BinaryInUsrLocalBin binary;
+    if (!binary.usable()) GTEST_SKIP() << "/usr/local/bin/mapfs exists and is not ours";
+    dir.write_file("mapfs.toml", config(window("a", "100", "4096")));
+    ok("mount -t fuse.mapfs " + quote((dir / "mapfs.toml").string()) + " " + quote(mnt.string()) +
+       " -o allow_other,nofail,_netdev,x-systemd.automount,noatime");
+    ASSERT_TRUE(is_mounted(mnt));
+    EXPECT_NE(ok("grep " + quote(" " + mnt.string() + " ") + " /proc/mounts").find("fuse.mapfs"), std::string::npos);
+    EXPECT_EQ(ok("head -c 8 " + quote(at("a").string())), original.substr(100, 8));
+    const std::string pid = ok("pgrep -f -- " + quote("^mapfs " + (dir / "mapfs.toml").string()));
+    ok("umount " + quote(mnt.string()));
+    EXPECT_FALSE(is_mounted(mnt));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (run("kill -0 " + pid).status == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_NE(run("kill -0 " + pid).status, 0) << "the daemon did not exit after umount";
+}
+
+}  // namespace
+}  // namespace mapfs::testing
