@@ -93,6 +93,7 @@ std::string usage_text(const std::string& program) {
     return "usage: " + program + R"( [OPTIONS] SOURCE MOUNTPOINT
        )" + program + R"( [OPTIONS] CONFIG.toml            (mount point from the file)
        )" + program + R"( [OPTIONS] -w SPEC... MOUNTPOINT
+       )" + program + R"( status MOUNTPOINT [--json]   (report of a running mount)
 
 Maps backing files or anonymous memory with mmap(2) and shows windows of the
 mappings as files. SOURCE is a TOML configuration (name ending in .toml) or a

@@ -4,13 +4,15 @@
 
 #include "fuse_ops.hpp"
 #include "mapfs/filesystem.hpp"
+#include "mapfs/status.hpp"
 
 namespace mapfs::ops {
 
 void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
     const auto registry = filesystem.current_registry();
-    const InodeNumber ino = registry->lookup(parent, name);
+    const InodeNumber status = status_lookup(parent, name);
+    const InodeNumber ino = status != 0 ? status : registry->lookup(parent, name);
     if (ino == 0) {
         fuse_reply_err(request, ENOENT);
         return;
@@ -18,7 +20,7 @@ void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept {
     fuse_entry_param entry{};
     entry.ino = ino;
     entry.generation = 1;
-    entry.attr = registry->attributes(ino);
+    entry.attr = status != 0 ? status_attributes(ino, *registry) : registry->attributes(ino);
     entry.attr_timeout = filesystem.attr_timeout_s;
     entry.entry_timeout = filesystem.entry_timeout_s;
     fuse_reply_entry(request, &entry);
@@ -32,6 +34,11 @@ void forget_multi(fuse_req_t request, std::size_t, fuse_forget_data*) noexcept {
 void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
     const auto registry = filesystem.current_registry();
+    if (is_status_inode(ino)) {
+        const struct stat attr = status_attributes(ino, *registry);
+        fuse_reply_attr(request, &attr, filesystem.attr_timeout_s);
+        return;
+    }
     if (registry->find(ino) != nullptr) {
         const struct stat attr = registry->attributes(ino);
         fuse_reply_attr(request, &attr, filesystem.attr_timeout_s);
@@ -65,6 +72,10 @@ int setattr_refusal(const Node& node, const struct stat& wanted, int to_set, boo
 void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) noexcept {
     const Filesystem& filesystem = filesystem_of(request);
     const auto registry = filesystem.current_registry();
+    if (is_status_inode(ino)) {
+        fuse_reply_err(request, filesystem.read_only ? EROFS : EPERM);
+        return;
+    }
     const Node* node = registry->find(ino);
     if (node == nullptr) {
         fuse_reply_err(request, ENOENT);

@@ -2,10 +2,12 @@
 #include <linux/falloc.h>
 
 #include <cerrno>
+#include <memory>
 #include <new>
 
 #include "fuse_ops.hpp"
 #include "mapfs/filesystem.hpp"
+#include "mapfs/status.hpp"
 
 namespace mapfs::ops {
 
@@ -21,10 +23,33 @@ void set_cache_flags(CacheMode mode, fuse_file_info* info) {
     info->noflush = 1;
 }
 
+// .mapfs/status: a snapshot of the report, made now, served by direct I/O
+// because its size is not known in advance.
+void open_status(fuse_req_t request, Filesystem& filesystem, fuse_file_info* info) {
+    if (opens_for_writing(info->flags)) {
+        fuse_reply_err(request, filesystem.read_only ? EROFS : EACCES);
+        return;
+    }
+    auto open_file = std::make_unique<OpenFile>();
+    open_file->ino = status_file_inode;
+    open_file->status_snapshot = status_json(filesystem);
+    info->fh = reinterpret_cast<std::uint64_t>(open_file.get());
+    info->direct_io = 1;
+    if (fuse_reply_open(request, info) == 0) open_file.release();
+}
+
 }  // namespace
 
 void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     Filesystem& filesystem = filesystem_of(request);
+    if (ino == status_file_inode) {
+        try {
+            open_status(request, filesystem, info);
+        } catch (const std::exception&) {
+            fuse_reply_err(request, ENOMEM);
+        }
+        return;
+    }
     const auto registry = filesystem.current_registry();
     const Node* node = registry->find(ino);
     if (node == nullptr || node->is_directory()) {
@@ -36,7 +61,7 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
         fuse_reply_err(request, filesystem.read_only ? EROFS : EACCES);
         return;
     }
-    auto* open_file = new (std::nothrow) OpenFile{node->window, ino, {}};
+    auto* open_file = new (std::nothrow) OpenFile{node->window, {}, ino, {}};
     if (open_file == nullptr) {
         fuse_reply_err(request, ENOMEM);
         return;
@@ -58,6 +83,11 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
 void release(fuse_req_t request, fuse_ino_t, fuse_file_info* info) noexcept {
     Filesystem& filesystem = filesystem_of(request);
     OpenFile* open_file = &open_file_of(info);
+    if (open_file->window == nullptr) {  // .mapfs/status
+        delete open_file;
+        fuse_reply_err(request, 0);
+        return;
+    }
     restore_size_if_pending(filesystem, *open_file);
     open_file->window->open_handles.fetch_sub(1, std::memory_order_relaxed);
     filesystem.open_windows.closed(open_file->ino);
@@ -72,12 +102,20 @@ void flush(fuse_req_t request, fuse_ino_t, fuse_file_info* info) noexcept {
 
 void fsync(fuse_req_t request, fuse_ino_t, int, fuse_file_info* info) noexcept {
     OpenFile& open_file = open_file_of(info);
+    if (open_file.window == nullptr) {
+        fuse_reply_err(request, 0);
+        return;
+    }
     restore_size_if_pending(filesystem_of(request), open_file);
     fuse_reply_err(request, open_file.window->sync());
 }
 
 void fallocate(fuse_req_t request, fuse_ino_t, int mode, off_t offset, off_t length,
                fuse_file_info* info) noexcept {
+    if (open_file_of(info).window == nullptr) {
+        fuse_reply_err(request, EBADF);
+        return;
+    }
     const Window& window = *open_file_of(info).window;
     // Every byte of a window already exists; anything that would change the
     // size or punch holes is not on offer.

@@ -31,14 +31,18 @@ void write(fuse_req_t request, fuse_ino_t, const char* data, std::size_t size, o
     restore_size_if_pending(filesystem, open_file);
     const Window& window = *open_file.window;
     const auto range = clamp_write(window.length_bytes(), static_cast<std::uint64_t>(offset), size);
+    window.counters.writes.fetch_add(1, std::memory_order_relaxed);
     if (!range) {
+        window.counters.errors.fetch_add(1, std::memory_order_relaxed);
         fuse_reply_err(request, range.error());
         return;
     }
     if (const int error = guarded_copy(window.bytes().data() + range->offset, data, range->length); error != 0) {
+        window.counters.errors.fetch_add(1, std::memory_order_relaxed);
         fuse_reply_err(request, error);  // the backing file no longer has these bytes
         return;
     }
+    window.counters.bytes_written.fetch_add(range->length, std::memory_order_relaxed);
     fuse_reply_write(request, range->length);
     // Copy windows are private: nobody else sees their writes.
     if (window.shares_region_mapping() && range->length > 0) invalidate_overlapping(filesystem, window, *range);

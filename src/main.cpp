@@ -2,6 +2,7 @@
 #include <malloc.h>
 
 #include <iostream>
+#include <string_view>
 
 #include "mapfs/command_line.hpp"
 #include "mapfs/fault_guard.hpp"
@@ -10,6 +11,7 @@
 #include "mapfs/log.hpp"
 #include "mapfs/reloader.hpp"
 #include "mapfs/session.hpp"
+#include "mapfs/status_command.hpp"
 #include "version.hpp"
 
 namespace {
@@ -24,6 +26,7 @@ int report(const mapfs::LoadFailure& failure) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc >= 2 && std::string_view(argv[1]) == "status") return mapfs::run_status_command(argc, argv);
     mapfs::ConfigErrors errors;
     const mapfs::CommandLine command_line = mapfs::parse_command_line(argc, argv, errors);
     if (command_line.help) {
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
     mapfs::log::setup(config->options.log_level, command_line.debug);
     if (config->options.detach_stale && config->mountpoint) mapfs::detach_stale_mount(*config->mountpoint);
     mapfs::install_fault_handler();
-    auto loaded = mapfs::map_config(std::move(*config), mapfs::root_inode + 1);
+    auto loaded = mapfs::map_config(std::move(*config), mapfs::first_window_inode);
     if (!loaded) return report(loaded.error());
 
     mapfs::ServiceNotifier notifier;

@@ -8,7 +8,7 @@
 namespace mapfs {
 
 Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, InodeNumber first_inode)
-    : first_inode_(std::max<InodeNumber>(first_inode, root_inode + 1)), ownership_(ownership) {
+    : first_inode_(std::max(first_inode, first_window_inode)), ownership_(ownership) {
     nodes_.reserve(windows.size() + 1);
     window_inodes_.reserve(windows.size());
     add_node(root_inode, "", nullptr);

@@ -4,6 +4,7 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "mapfs/config.hpp"
@@ -24,6 +25,7 @@ struct Filesystem {
     Invalidator invalidator;
     OpenWindows open_windows;
     ServiceNotifier* notifier = nullptr;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::string mountpoint;
     bool read_only = false;
     // Window sizes never change while mounted, so the kernel may keep
@@ -37,7 +39,8 @@ private:
 
 // One open file handle; fuse_file_info::fh points at it.
 struct OpenFile {
-    std::shared_ptr<Window> window;
+    std::shared_ptr<Window> window;  // null for .mapfs/status
+    std::string status_snapshot;     // the report, made at open
     std::uint64_t ino = 0;
     // Set when the open had O_TRUNC: the kernel then believes the file is
     // empty until mapfs tells it the true size (after the open completed).

@@ -21,6 +21,9 @@ namespace mapfs {
 
 using InodeNumber = std::uint64_t;
 inline constexpr InodeNumber root_inode = 1;
+// 2 and 3 are .mapfs and .mapfs/status (status.hpp); windows and their
+// directories are numbered from 4 on.
+inline constexpr InodeNumber first_window_inode = 4;
 
 struct Node {
     InodeNumber parent = root_inode;
@@ -43,7 +46,8 @@ public:
     // root is always inode 1; every other node gets a number from
     // `first_inode` on, so that a registry built by a reload never reuses a
     // number the kernel may still cache for an older window.
-    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, InodeNumber first_inode = 2);
+    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership,
+             InodeNumber first_inode = first_window_inode);
 
     const Node* find(InodeNumber ino) const noexcept;
     // 0 when `parent` has no entry `name`.

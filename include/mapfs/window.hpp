@@ -48,6 +48,22 @@ public:
     // window only while it is open, so only then must they be invalidated.
     std::atomic<std::uint32_t> open_handles{0};
 
+    // What .mapfs/status reports. Relaxed atomics: one uncontended add per
+    // request, no ordering needed.
+    struct Counters {
+        std::atomic<std::uint64_t> reads{0};
+        std::atomic<std::uint64_t> writes{0};
+        std::atomic<std::uint64_t> bytes_read{0};
+        std::atomic<std::uint64_t> bytes_written{0};
+        std::atomic<std::uint64_t> errors{0};
+    };
+    mutable Counters counters;
+
+    // The mapping that holds this window's bytes, for status reports.
+    const Mapping& mapping() const noexcept {
+        return access_ == Access::copy ? private_mapping_ : region_->view(access_);
+    }
+
 private:
     std::string name_;
     std::shared_ptr<const Region> region_;
