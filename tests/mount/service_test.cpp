@@ -213,3 +213,59 @@ TEST_F(ServiceTest, MountTypeFuseMapfsAndUmount) {
 
 }  // namespace
 }  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+TEST_F(ServiceTest, StatusReportCountsTheIoOfThisTest) {
+    dir.write_file("mapfs.toml", config(R"([[window]]
+name = "dir/a"
+region = "d"
+offset = 100
+length = 12288
+access = "write"
+cache = "none"
+[[region]]
+name = "mem"
+anon = true
+size = "1MiB"
+[[window]]
+name = "m"
+region = "mem"
+access = "copy"
+)"));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()});
+    ok("dd if=/dev/zero of=" + quote(at("dir/a").string()) + " bs=4096 count=3 conv=notrunc status=none");
+    ok("dd if=" + quote(at("dir/a").string()) + " of=/dev/null bs=4096 count=2 status=none");
+    EXPECT_NE(run("printf x | dd of=" + quote(at("dir/a").string()) + " bs=1 seek=12288 conv=notrunc status=none").status, 0);
+    const std::string report = python(R"(
+import json
+held = os.open("dir/a", os.O_RDONLY)
+status = json.load(open(".mapfs/status"))
+os.close(held)
+a = [w for w in status["windows"] if w["name"] == "dir/a"][0]
+print(status["version"] != "", status["mountpoint"], status["uptime_seconds"] >= 0)
+print(a["region"], a["offset"], a["length"], a["access"], a["cache"], a["open_handles"])
+print(a["reads"], a["bytes_read"], a["writes"], a["bytes_written"], a["errors"])
+d = [r for r in status["regions"] if r["name"] == "d"][0]
+mem = [r for r in status["regions"] if r["name"] == "mem"][0]
+print(d["path"].endswith("disk.img"), d["anonymous"], d["size"], d["mapped_bytes"] >= 12288, d["resident_bytes"] > 0)
+print(mem["path"], mem["anonymous"], mem["size"], mem["mapped_bytes"])
+print(sorted(os.listdir(".")), os.listdir(".mapfs"))
+)");
+    EXPECT_EQ(report, "True " + mnt.string() + " True\n"
+                      "d 100 12288 write none 1\n"
+                      "2 8192 4 12288 1\n"
+                      "True False 1048576 True True\n"
+                      "None True 1048576 1048576\n"
+                      "['dir', 'm'] ['status']\n");
+    EXPECT_NE(run("echo x > " + quote((mnt / ".mapfs/status").string())).output.find("Permission denied"), std::string::npos);
+    // The table for people, and --json passed through.
+    const std::string table = ok(quote(mapfs_binary()) + " status " + quote(mnt.string()));
+    EXPECT_NE(table.find("dir/a"), std::string::npos) << table;
+    EXPECT_NE(table.find("BYTES_WRITTEN"), std::string::npos) << table;
+    EXPECT_EQ(ok(quote(mapfs_binary()) + " status " + quote(mnt.string()) + " --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"windows\"]))'"), "2\n");
+}
+
+}  // namespace
+}  // namespace mapfs::testing
