@@ -29,10 +29,27 @@ Config whole_file_config(const std::string& source) {
     return config;
 }
 
-bool has_region(const Config& config, const std::string& name) {
+const RegionConfig* find_region(const Config& config, const std::string& name) {
     for (const RegionConfig& region : config.regions)
-        if (region.name == name) return true;
-    return false;
+        if (region.name == name) return &region;
+    return nullptr;
+}
+
+// Adds the region a -w spec brings (file= or anon) and returns its name.
+// Specs naming the same file share one region; a region of the config file
+// that happens to have the same name is another region, so the spec's gets
+// a name of its own.
+std::string add_spec_region(Config& config, RegionConfig region) {
+    const std::string base = region.name;
+    for (int suffix = 2;; ++suffix) {
+        const RegionConfig* existing = find_region(config, region.name);
+        if (existing == nullptr) break;
+        if (region.file && existing->file == region.file && existing->where.rfind("argument -w", 0) == 0)
+            return existing->name;
+        region.name = base + "#" + std::to_string(suffix);
+    }
+    config.regions.push_back(region);
+    return region.name;
 }
 
 void add_window_specs(const CommandLine& command_line, const std::string& source_region,
@@ -40,7 +57,7 @@ void add_window_specs(const CommandLine& command_line, const std::string& source
     for (const std::string& text : command_line.window_specs) {
         auto spec = parse_window_spec(text, errors);
         if (!spec) continue;
-        if (spec->region && !has_region(config, spec->region->name)) config.regions.push_back(*spec->region);
+        if (spec->region) spec->window.region = add_spec_region(config, *spec->region);
         if (spec->window.region.empty()) {
             if (source_region.empty()) {
                 errors.add(spec->window.where, "window \"" + spec->window.name + "\"", "region",

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "mapfs/config_values.hpp"
 #include "mapfs/size.hpp"
@@ -117,11 +118,18 @@ private:
                 return std::nullopt;
             }
             // Integers go through the same range checks as text.
-            return checked(node, subject, field, parse(field == "mode" ? to_octal(value) : std::to_string(value)));
+            // Modes and umasks are octal: 0o640 in TOML is the integer 416.
+            return checked(node, subject, field, parse(is_octal(parse) ? to_octal(value) : std::to_string(value)));
         }
         if (const auto* text = node.as_string()) return checked(node, subject, field, parse(text->get()));
         fail(node, subject, field, "must be an integer or a string, not " + type_name(node));
         return std::nullopt;
+    }
+
+    template <class T>
+    static bool is_octal(Parsed<T> (*parse)(std::string_view)) {
+        if constexpr (std::is_same_v<T, mode_t>) return parse == &parse_mode;
+        return false;
     }
 
     static std::string to_octal(std::int64_t value) {

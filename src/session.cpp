@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 
 #include <memory>
@@ -55,6 +57,26 @@ bool detach_stale_mount(const std::string& path) {
 
 namespace {
 
+// The kernel gives a FUSE mount 128 KiB of readahead, which caps cached
+// sequential reads far below the page cache's speed (measured: 0.05 x direct
+// reads; with 1 MiB, 0.3 x). Root may raise it in sysfs; the mount's device
+// number comes from mountinfo, since a stat would wait for the session loop.
+void raise_readahead(const std::string& mountpoint, unsigned kilobytes) {
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(mountinfo, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, where;
+        if (!(fields >> id >> parent >> device >> root >> where) || where != mountpoint) continue;
+        std::ofstream setting("/sys/class/bdi/" + device + "/read_ahead_kb");
+        setting << kilobytes << "\n";
+        setting.flush();
+        if (setting) log::debug("readahead of {} raised to {} KiB", mountpoint, kilobytes);
+        else log::debug("cannot raise the readahead of {} (not root?)", mountpoint);
+        return;
+    }
+}
+
 using SessionPointer = std::unique_ptr<fuse_session, decltype(&fuse_session_destroy)>;
 
 SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settings) {
@@ -97,6 +119,7 @@ int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSetting
         fuse_remove_signal_handlers(session.get());
         return 1;
     }
+    raise_readahead(settings.mountpoint, 1024);
     log::info("mounted {}", status_line(filesystem));
     fuse_daemonize(settings.foreground ? 1 : 0);
     filesystem.invalidator.start(session.get());

@@ -12,12 +12,14 @@ namespace {
 const std::vector<std::string> spec_keys{"file", "anon", "size", "region", "offset", "length",
                                          "access", "mode", "uid", "gid", "cache"};
 
-// Splits at unescaped `separator`; a backslash escapes the next character.
+// Splits at unescaped `separator`. The escapes stay in the parts, so that
+// a later split at another separator still sees them.
 std::vector<std::string> split_escaped(std::string_view text, char separator, std::size_t max_parts) {
     std::vector<std::string> parts(1);
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (c == '\\' && i + 1 < text.size()) {
+            parts.back() += c;
             parts.back() += text[++i];
         } else if (c == separator && parts.size() < max_parts) {
             parts.emplace_back();
@@ -26,6 +28,16 @@ std::vector<std::string> split_escaped(std::string_view text, char separator, st
         }
     }
     return parts;
+}
+
+// A backslash escapes the next character: "x\\,y" is "x,y".
+std::string unescape(std::string_view text) {
+    std::string plain;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        plain += text[i];
+    }
+    return plain;
 }
 
 class SpecReader {
@@ -39,7 +51,7 @@ public:
             fail("", "", "expected NAME:key=value,... (for example 'p1:file=disk.img,offset=1MiB,access=read')");
             return std::nullopt;
         }
-        result_.window.name = name_and_items[0];
+        result_.window.name = unescape(name_and_items[0]);
         result_.window.where = where_;
         subject_ = "window \"" + result_.window.name + "\"";
         for (const std::string& item : split_escaped(name_and_items[1], ',', SIZE_MAX)) {
@@ -58,9 +70,9 @@ private:
 
     void read_item(const std::string& item) {
         const auto key_value = split_escaped(item, '=', 2);
-        const std::string& key = key_value[0];
+        const std::string key = unescape(key_value[0]);
         const bool has_value = key_value.size() == 2;
-        const std::string value = has_value ? key_value[1] : "";
+        const std::string value = has_value ? unescape(key_value[1]) : "";
         if (key == "anon") {
             if (has_value) store(key, parse_bool(value), anon_);
             else anon_ = true;
@@ -113,6 +125,7 @@ private:
             return;
         }
         if (size_ && !anon_) fail(subject_, "size", "size applies to an anonymous region (anon,size=...)");
+        if (file_ && file_->empty()) fail(subject_, "file", "needs a path (file=PATH)");
         if (file_) {
             result_.region = RegionConfig{*file_, where_, *file_, false, std::nullopt};
             result_.window.region = *file_;
