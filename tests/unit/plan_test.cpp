@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "config_builders.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -26,41 +27,14 @@ using mapfs::max_anon_region_bytes;
 using mapfs::Plan;
 using mapfs::RegionConfig;
 using mapfs::WindowConfig;
+using mapfs::testing::anon_region;
+using mapfs::testing::file_region;
 using mapfs::testing::pattern_bytes;
+using mapfs::testing::window_config;
 using mapfs::testing::read_file;
 using mapfs::testing::TempDir;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-RegionConfig file_region(const std::string& name, const std::string& path) {
-    RegionConfig region;
-    region.name = name;
-    region.where = "test.toml:region " + name;
-    region.file = path;
-    return region;
-}
-
-RegionConfig anon_region(const std::string& name, std::optional<std::uint64_t> size) {
-    RegionConfig region;
-    region.name = name;
-    region.where = "test.toml:region " + name;
-    region.anon = true;
-    region.size_bytes = size;
-    return region;
-}
-
-WindowConfig window(const std::string& name, const std::string& region, std::uint64_t offset = 0,
-                    std::optional<std::uint64_t> length = std::nullopt,
-                    std::optional<Access> access = std::nullopt) {
-    WindowConfig result;
-    result.name = name;
-    result.where = "test.toml:window " + name;
-    result.region = region;
-    result.offset_bytes = offset;
-    result.length_bytes = length;
-    result.access = access;
-    return result;
-}
 
 class PlanTest : public ::testing::Test {
 protected:
@@ -112,7 +86,7 @@ protected:
 
 TEST_F(PlanTest, ResolvesOffsetAndLength) {
     Config config = base_config();
-    config.windows.push_back(window("p1", "disk", 12345, 1000, Access::read));
+    config.windows.push_back(window_config("p1", "disk", 12345, 1000, Access::read));
     const Plan plan = plan_ok(std::move(config));
     EXPECT_EQ(plan.mountpoint, std::filesystem::canonical(mountpoint).string());
     ASSERT_EQ(plan.regions.size(), 1u);
@@ -134,7 +108,7 @@ TEST_F(PlanTest, RelativeMountpointBecomesAbsolute) {
     const auto cwd = std::filesystem::current_path();
     std::filesystem::current_path(dir.path());
     config.mountpoint = "mnt";
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const Plan plan = plan_ok(std::move(config));
     std::filesystem::current_path(cwd);
     EXPECT_EQ(plan.mountpoint, std::filesystem::canonical(mountpoint).string());
@@ -142,9 +116,9 @@ TEST_F(PlanTest, RelativeMountpointBecomesAbsolute) {
 
 TEST_F(PlanTest, OmittedLengthRunsToTheEndOfTheFile) {
     Config config = base_config();
-    config.windows.push_back(window("whole", "disk"));
-    config.windows.push_back(window("tail", "disk", 4096));
-    config.windows.push_back(window("empty", "disk", image_size));
+    config.windows.push_back(window_config("whole", "disk"));
+    config.windows.push_back(window_config("tail", "disk", 4096));
+    config.windows.push_back(window_config("empty", "disk", image_size));
     const Plan plan = plan_ok(std::move(config));
     ASSERT_EQ(plan.windows.size(), 3u);
     EXPECT_EQ(plan.windows[0].offset_bytes, 0u);
@@ -157,14 +131,14 @@ TEST_F(PlanTest, OmittedLengthRunsToTheEndOfTheFile) {
 
 TEST_F(PlanTest, WindowUpToTheLastByte) {
     Config config = base_config();
-    config.windows.push_back(window("last", "disk", image_size - 1, 1));
+    config.windows.push_back(window_config("last", "disk", image_size - 1, 1));
     const Plan plan = plan_ok(std::move(config));
     EXPECT_EQ(plan.windows[0].length_bytes, 1u);
 }
 
 TEST_F(PlanTest, DefaultAccessIsWriteWhenTheFileIsWritable) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const Plan plan = plan_ok(std::move(config));
     EXPECT_TRUE(plan.regions[0].writable);
     EXPECT_EQ(plan.windows[0].access, Access::write);
@@ -173,8 +147,8 @@ TEST_F(PlanTest, DefaultAccessIsWriteWhenTheFileIsWritable) {
 
 TEST_F(PlanTest, OnlyReadWindowsOpenTheFileReadOnly) {
     Config config = base_config();
-    config.windows.push_back(window("a", "disk", 0, 10, Access::read));
-    config.windows.push_back(window("b", "disk", 0, 10, Access::copy));
+    config.windows.push_back(window_config("a", "disk", 0, 10, Access::read));
+    config.windows.push_back(window_config("b", "disk", 0, 10, Access::copy));
     const Plan plan = plan_ok(std::move(config));
     EXPECT_FALSE(plan.regions[0].writable);
     const int flags = ::fcntl(plan.regions[0].fd.get(), F_GETFL);
@@ -183,9 +157,9 @@ TEST_F(PlanTest, OnlyReadWindowsOpenTheFileReadOnly) {
 
 TEST_F(PlanTest, DefaultModes) {
     Config config = base_config();
-    config.windows.push_back(window("r", "disk", 0, 10, Access::read));
-    config.windows.push_back(window("w", "disk", 0, 10, Access::write));
-    config.windows.push_back(window("c", "disk", 0, 10, Access::copy));
+    config.windows.push_back(window_config("r", "disk", 0, 10, Access::read));
+    config.windows.push_back(window_config("w", "disk", 0, 10, Access::write));
+    config.windows.push_back(window_config("c", "disk", 0, 10, Access::copy));
     const Plan plan = plan_ok(std::move(config));
     ASSERT_EQ(plan.windows.size(), 3u);
     EXPECT_EQ(plan.windows[0].access, Access::read);
@@ -200,9 +174,9 @@ TEST_F(PlanTest, DefaultModes) {
 TEST_F(PlanTest, UmaskAppliesToDefaultModesOnly) {
     Config config = base_config();
     config.options.umask = 027;
-    config.windows.push_back(window("r", "disk", 0, 10, Access::read));
-    config.windows.push_back(window("w", "disk", 0, 10, Access::write));
-    config.windows.push_back(window("explicit", "disk", 0, 10, Access::write));
+    config.windows.push_back(window_config("r", "disk", 0, 10, Access::read));
+    config.windows.push_back(window_config("w", "disk", 0, 10, Access::write));
+    config.windows.push_back(window_config("explicit", "disk", 0, 10, Access::write));
     config.windows.back().mode = 0666;
     const Plan plan = plan_ok(std::move(config));
     EXPECT_EQ(plan.windows[0].mode, 0440u);
@@ -212,14 +186,14 @@ TEST_F(PlanTest, UmaskAppliesToDefaultModesOnly) {
 
 TEST_F(PlanTest, OwnersDefaultToTheDaemonThenOptionsThenWindow) {
     Config config = base_config();
-    config.windows.push_back(window("default", "disk", 0, 10));
+    config.windows.push_back(window_config("default", "disk", 0, 10));
     Plan plan = plan_ok(config);
     EXPECT_EQ(plan.windows[0].uid, ::getuid());
     EXPECT_EQ(plan.windows[0].gid, ::getgid());
 
     config.options.uid = 1234;
     config.options.gid = 5678;
-    config.windows.push_back(window("explicit", "disk", 0, 10));
+    config.windows.push_back(window_config("explicit", "disk", 0, 10));
     config.windows.back().uid = 42;
     config.windows.back().gid = 43;
     config.windows.back().mode = 0600;
@@ -234,8 +208,8 @@ TEST_F(PlanTest, OwnersDefaultToTheDaemonThenOptionsThenWindow) {
 TEST_F(PlanTest, CacheDefaultsToTheMountOption) {
     Config config = base_config();
     config.options.cache = CacheMode::keep;
-    config.windows.push_back(window("a", "disk", 0, 10));
-    config.windows.push_back(window("b", "disk", 0, 10));
+    config.windows.push_back(window_config("a", "disk", 0, 10));
+    config.windows.push_back(window_config("b", "disk", 0, 10));
     config.windows.back().cache = CacheMode::none;
     const Plan plan = plan_ok(std::move(config));
     EXPECT_EQ(plan.windows[0].cache, CacheMode::keep);
@@ -243,16 +217,16 @@ TEST_F(PlanTest, CacheDefaultsToTheMountOption) {
     EXPECT_EQ(plan.options.cache, CacheMode::keep);
 
     Config automatic = base_config();
-    automatic.windows.push_back(window("a", "disk"));
+    automatic.windows.push_back(window_config("a", "disk"));
     EXPECT_EQ(plan_ok(std::move(automatic)).windows[0].cache, CacheMode::automatic);
 }
 
 TEST_F(PlanTest, ReadOnlyMountTurnsWriteWindowsIntoRead) {
     Config config = base_config();
     config.options.read_only = true;
-    config.windows.push_back(window("explicit", "disk", 0, 10, Access::write));
-    config.windows.push_back(window("implicit", "disk", 0, 10));
-    config.windows.push_back(window("copy", "disk", 0, 10, Access::copy));
+    config.windows.push_back(window_config("explicit", "disk", 0, 10, Access::write));
+    config.windows.push_back(window_config("implicit", "disk", 0, 10));
+    config.windows.push_back(window_config("copy", "disk", 0, 10, Access::copy));
     const Plan plan = plan_ok(std::move(config));
     EXPECT_FALSE(plan.regions[0].writable);
     EXPECT_EQ(plan.windows[0].access, Access::read);
@@ -265,8 +239,8 @@ TEST_F(PlanTest, ReadOnlyMountTurnsWriteWindowsIntoRead) {
 TEST_F(PlanTest, AnonymousRegion) {
     Config config = base_config();
     config.regions.push_back(anon_region("scratch", 1 << 20));
-    config.windows.push_back(window("scratch", "scratch"));
-    config.windows.push_back(window("half", "scratch", 1 << 19, std::nullopt, Access::read));
+    config.windows.push_back(window_config("scratch", "scratch"));
+    config.windows.push_back(window_config("half", "scratch", 1 << 19, std::nullopt, Access::read));
     const Plan plan = plan_ok(std::move(config));
     ASSERT_EQ(plan.regions.size(), 2u);
     const auto& region = plan.regions[plan.windows[0].region_index];
@@ -291,9 +265,9 @@ TEST_F(PlanTest, TwoRegionsOnTheSameFileShareOneOpenedRegion) {
     std::filesystem::create_symlink(image, dir / "link.img");
     config.regions.push_back(file_region("again", other_path));
     config.regions.push_back(file_region("link", (dir / "link.img").string()));
-    config.windows.push_back(window("a", "disk", 0, 10, Access::read));
-    config.windows.push_back(window("b", "again", 10, 10, Access::write));
-    config.windows.push_back(window("c", "link", 20, 10, Access::read));
+    config.windows.push_back(window_config("a", "disk", 0, 10, Access::read));
+    config.windows.push_back(window_config("b", "again", 10, 10, Access::write));
+    config.windows.push_back(window_config("c", "link", 20, 10, Access::read));
     const Plan plan = plan_ok(std::move(config));
     ASSERT_EQ(plan.regions.size(), 1u);
     ASSERT_EQ(plan.windows.size(), 3u);
@@ -305,7 +279,7 @@ TEST_F(PlanTest, TwoRegionsOnTheSameFileShareOneOpenedRegion) {
 
 TEST_F(PlanTest, SuccessfulPlanDoesNotChangeTheFile) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disk", 0, std::nullopt, Access::write));
+    config.windows.push_back(window_config("w", "disk", 0, std::nullopt, Access::write));
     {
         const Plan plan = plan_ok(std::move(config));
         EXPECT_EQ(plan.windows.size(), 1u);
@@ -317,7 +291,7 @@ TEST_F(PlanTest, MissingBackingFile) {
     Config config = base_config();
     const std::string missing = (dir / "missing.img").string();
     config.regions[0].file = missing;
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "file");
     EXPECT_TRUE(contains(error.subject, "region \"disk\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, missing)) << error.to_string();
@@ -330,7 +304,7 @@ TEST_F(PlanTest, MissingBackingFile) {
 TEST_F(PlanTest, MissingBackingFileGivesOnlyOneError) {
     Config config = base_config();
     config.regions[0].file = (dir / "missing.img").string();
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     ConfigErrors errors;
     EXPECT_FALSE(make_plan(std::move(config), errors).has_value());
     // The window of the failed region does not add "no region named".
@@ -340,14 +314,14 @@ TEST_F(PlanTest, MissingBackingFileGivesOnlyOneError) {
 TEST_F(PlanTest, DirectoryAsBackingFile) {
     Config config = base_config();
     config.regions[0].file = dir.path().string();
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "file");
     EXPECT_TRUE(contains(error.message, "is a directory")) << error.to_string();
 }
 
 TEST_F(PlanTest, OffsetPastTheEnd) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disk", image_size + 1));
+    config.windows.push_back(window_config("w", "disk", image_size + 1));
     const ConfigError error = plan_error(std::move(config), "offset");
     EXPECT_TRUE(contains(error.subject, "window \"w\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, std::to_string(image_size + 1))) << error.to_string();
@@ -357,7 +331,7 @@ TEST_F(PlanTest, OffsetPastTheEnd) {
 
 TEST_F(PlanTest, OffsetPlusLengthPastTheEnd) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disk", 4096, image_size - 4095));
+    config.windows.push_back(window_config("w", "disk", 4096, image_size - 4095));
     const ConfigError error = plan_error(std::move(config), "length");
     EXPECT_TRUE(contains(error.subject, "window \"w\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, "past the end")) << error.to_string();
@@ -366,7 +340,7 @@ TEST_F(PlanTest, OffsetPlusLengthPastTheEnd) {
 
 TEST_F(PlanTest, OffsetPlusLengthOverflows) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disk", 1, UINT64_MAX));
+    config.windows.push_back(window_config("w", "disk", 1, UINT64_MAX));
     const ConfigError error = plan_error(std::move(config), "length");
     EXPECT_TRUE(contains(error.message, "overflows")) << error.to_string();
 }
@@ -374,7 +348,7 @@ TEST_F(PlanTest, OffsetPlusLengthOverflows) {
 TEST_F(PlanTest, AnonWithoutSize) {
     Config config = base_config();
     config.regions.push_back(anon_region("scratch", std::nullopt));
-    config.windows.push_back(window("s", "scratch"));
+    config.windows.push_back(window_config("s", "scratch"));
     const ConfigError error = plan_error(std::move(config), "size");
     EXPECT_TRUE(contains(error.subject, "region \"scratch\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, "needs a size")) << error.to_string();
@@ -383,7 +357,7 @@ TEST_F(PlanTest, AnonWithoutSize) {
 TEST_F(PlanTest, AnonSizeZero) {
     Config config = base_config();
     config.regions.push_back(anon_region("scratch", 0));
-    config.windows.push_back(window("s", "scratch"));
+    config.windows.push_back(window_config("s", "scratch"));
     const ConfigError error = plan_error(std::move(config), "size");
     EXPECT_TRUE(contains(error.message, "more than 0")) << error.to_string();
 }
@@ -391,7 +365,7 @@ TEST_F(PlanTest, AnonSizeZero) {
 TEST_F(PlanTest, AnonSizeAboveTheMaximum) {
     Config config = base_config();
     config.regions.push_back(anon_region("huge", max_anon_region_bytes + 1));
-    config.windows.push_back(window("s", "huge"));
+    config.windows.push_back(window_config("s", "huge"));
     const ConfigError error = plan_error(std::move(config), "size");
     EXPECT_TRUE(contains(error.message, "64TiB")) << error.to_string();
 }
@@ -400,7 +374,7 @@ TEST_F(PlanTest, AnonSizeAtTheMaximumIsAccepted) {
     // ftruncate of a memfd costs no memory until pages are touched.
     Config config = base_config();
     config.regions.push_back(anon_region("big", max_anon_region_bytes));
-    config.windows.push_back(window("s", "big", 0, 4096));
+    config.windows.push_back(window_config("s", "big", 0, 4096));
     const Plan plan = plan_ok(std::move(config));
     EXPECT_EQ(plan.regions.back().size_bytes, max_anon_region_bytes);
 }
@@ -409,7 +383,7 @@ TEST_F(PlanTest, RegionWithBothOrNeitherKind) {
     Config both = base_config();
     both.regions[0].anon = true;
     both.regions[0].size_bytes = 4096;
-    both.windows.push_back(window("w", "disk"));
+    both.windows.push_back(window_config("w", "disk"));
     ConfigErrors errors;
     EXPECT_FALSE(make_plan(std::move(both), errors).has_value());
     ASSERT_FALSE(errors.empty());
@@ -418,7 +392,7 @@ TEST_F(PlanTest, RegionWithBothOrNeitherKind) {
 
     Config neither = base_config();
     neither.regions[0].file.reset();
-    neither.windows.push_back(window("w", "disk"));
+    neither.windows.push_back(window_config("w", "disk"));
     ConfigErrors neither_errors;
     EXPECT_FALSE(make_plan(std::move(neither), neither_errors).has_value());
     ASSERT_FALSE(neither_errors.empty());
@@ -428,7 +402,7 @@ TEST_F(PlanTest, RegionWithBothOrNeitherKind) {
 TEST_F(PlanTest, SizeOnAFileRegion) {
     Config config = base_config();
     config.regions[0].size_bytes = 4096;
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "size");
     EXPECT_TRUE(contains(error.message, "anonymous")) << error.to_string();
 }
@@ -436,15 +410,15 @@ TEST_F(PlanTest, SizeOnAFileRegion) {
 TEST_F(PlanTest, EmptyRegionName) {
     Config config = base_config();
     config.regions.push_back(anon_region("", 4096));
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "name");
     EXPECT_TRUE(contains(error.message, "empty")) << error.to_string();
 }
 
 TEST_F(PlanTest, DuplicateWindowNames) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disk", 0, 10));
-    config.windows.push_back(window("w", "disk", 10, 10));
+    config.windows.push_back(window_config("w", "disk", 0, 10));
+    config.windows.push_back(window_config("w", "disk", 10, 10));
     const ConfigError error = plan_error(std::move(config), "name");
     EXPECT_TRUE(contains(error.subject, "window \"w\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, "same name")) << error.to_string();
@@ -453,7 +427,7 @@ TEST_F(PlanTest, DuplicateWindowNames) {
 TEST_F(PlanTest, DuplicateRegionNames) {
     Config config = base_config();
     config.regions.push_back(anon_region("disk", 4096));
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "name");
     EXPECT_TRUE(contains(error.subject, "region \"disk\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, "same name")) << error.to_string();
@@ -464,7 +438,7 @@ TEST_F(PlanTest, InvalidWindowNames) {
                                     std::string("a//b"), std::string("/a"), std::string("a/"), std::string("a\0b", 3),
                                     std::string(".mapfs"), std::string(".mapfs/x"), std::string("")}) {
         Config config = base_config();
-        config.windows.push_back(window(name, "disk", 0, 10));
+        config.windows.push_back(window_config(name, "disk", 0, 10));
         const ConfigError error = plan_error(std::move(config), "name");
         EXPECT_TRUE(contains(error.subject, "window")) << error.to_string();
         EXPECT_FALSE(error.message.empty());
@@ -473,8 +447,8 @@ TEST_F(PlanTest, InvalidWindowNames) {
 
 TEST_F(PlanTest, FileDirectoryClash) {
     Config config = base_config();
-    config.windows.push_back(window("a", "disk", 0, 10));
-    config.windows.push_back(window("a/b", "disk", 0, 10));
+    config.windows.push_back(window_config("a", "disk", 0, 10));
+    config.windows.push_back(window_config("a/b", "disk", 0, 10));
     const ConfigError error = plan_error(std::move(config), "name");
     EXPECT_TRUE(contains(error.subject, "window \"a/b\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, "\"a\"")) << error.to_string();
@@ -484,15 +458,15 @@ TEST_F(PlanTest, FileDirectoryClash) {
 
 TEST_F(PlanTest, SiblingsInOneDirectoryAreFine) {
     Config config = base_config();
-    config.windows.push_back(window("d/a", "disk", 0, 10));
-    config.windows.push_back(window("d/b", "disk", 0, 10));
-    config.windows.push_back(window("d/e/f", "disk", 0, 10));
+    config.windows.push_back(window_config("d/a", "disk", 0, 10));
+    config.windows.push_back(window_config("d/b", "disk", 0, 10));
+    config.windows.push_back(window_config("d/e/f", "disk", 0, 10));
     EXPECT_EQ(plan_ok(std::move(config)).windows.size(), 3u);
 }
 
 TEST_F(PlanTest, UnknownRegion) {
     Config config = base_config();
-    config.windows.push_back(window("w", "disc"));
+    config.windows.push_back(window_config("w", "disc"));
     const ConfigError error = plan_error(std::move(config), "region");
     EXPECT_TRUE(contains(error.subject, "window \"w\"")) << error.to_string();
     EXPECT_TRUE(contains(error.message, "no region named \"disc\"")) << error.to_string();
@@ -501,7 +475,7 @@ TEST_F(PlanTest, UnknownRegion) {
 TEST_F(PlanTest, NoMountpoint) {
     Config config = base_config();
     config.mountpoint.reset();
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     ConfigErrors errors;
     EXPECT_FALSE(make_plan(std::move(config), errors).has_value());
     ASSERT_EQ(errors.all().size(), 1u) << errors.to_string();
@@ -514,7 +488,7 @@ TEST_F(PlanTest, MissingMountpoint) {
     const std::string missing = (dir / "nowhere").string();
     config.mountpoint = missing;
     config.mountpoint_where = "argument '" + missing + "'";
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "mountpoint");
     EXPECT_EQ(error.where, "argument '" + missing + "'");
     EXPECT_TRUE(contains(error.message, missing)) << error.to_string();
@@ -525,7 +499,7 @@ TEST_F(PlanTest, MissingMountpoint) {
 TEST_F(PlanTest, MountpointIsAFile) {
     Config config = base_config();
     config.mountpoint = image;
-    config.windows.push_back(window("w", "disk"));
+    config.windows.push_back(window_config("w", "disk"));
     const ConfigError error = plan_error(std::move(config), "mountpoint");
     EXPECT_TRUE(contains(error.message, "not a directory")) << error.to_string();
 }
@@ -534,9 +508,9 @@ TEST_F(PlanTest, EveryErrorIsReportedInOneRun) {
     Config config = base_config();
     config.mountpoint = image;
     config.regions.push_back(anon_region("scratch", 0));
-    config.windows.push_back(window("a", "disk", image_size + 1));
-    config.windows.push_back(window("a/b", "disk"));
-    config.windows.push_back(window("c", "nope"));
+    config.windows.push_back(window_config("a", "disk", image_size + 1));
+    config.windows.push_back(window_config("a/b", "disk"));
+    config.windows.push_back(window_config("c", "nope"));
     ConfigErrors errors;
     EXPECT_FALSE(make_plan(std::move(config), errors).has_value());
     // mount point, anon size, name clash, offset, unknown region.
@@ -549,12 +523,12 @@ TEST_F(PlanTest, FailedPlansLeaveTheBackingFileAlone) {
     for (int variant = 0; variant < 4; ++variant) {
         Config config = base_config();
         switch (variant) {
-            case 0: config.windows.push_back(window("w", "disk", 0, image_size * 2, Access::write)); break;
-            case 1: config.windows.push_back(window("w", "disk", image_size + 4096, std::nullopt, Access::write)); break;
-            case 2: config.windows.push_back(window("w", "disk", 1, UINT64_MAX, Access::write)); break;
+            case 0: config.windows.push_back(window_config("w", "disk", 0, image_size * 2, Access::write)); break;
+            case 1: config.windows.push_back(window_config("w", "disk", image_size + 4096, std::nullopt, Access::write)); break;
+            case 2: config.windows.push_back(window_config("w", "disk", 1, UINT64_MAX, Access::write)); break;
             case 3:
                 config.mountpoint = (dir / "nowhere").string();
-                config.windows.push_back(window("w", "disk", 0, std::nullopt, Access::write));
+                config.windows.push_back(window_config("w", "disk", 0, std::nullopt, Access::write));
                 break;
         }
         ConfigErrors errors;

@@ -17,6 +17,7 @@
 
 #include "mapfs/plan.hpp"
 #include "mapfs/window.hpp"
+#include "config_builders.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -64,18 +65,6 @@ std::size_t mapping_count() {
     return lines;
 }
 
-WindowConfig window_config(const std::string& name, const std::string& region, std::uint64_t offset,
-                           std::optional<std::uint64_t> length, Access access) {
-    WindowConfig window;
-    window.name = name;
-    window.where = "test";
-    window.region = region;
-    window.offset_bytes = offset;
-    window.length_bytes = length;
-    window.access = access;
-    return window;
-}
-
 class RegionTest : public ::testing::Test {
 protected:
     static constexpr std::size_t image_size = 256 * 1024;
@@ -84,25 +73,16 @@ protected:
         image = dir.write_file("disk.img", content);
         std::filesystem::create_directory(dir / "mnt");
         config.mountpoint = (dir / "mnt").string();
-        RegionConfig region;
-        region.name = "disk";
-        region.where = "test";
-        region.file = image.string();
-        config.regions.push_back(region);
+        config.regions.push_back(mapfs::testing::file_region("disk", image.string()));
     }
 
     void add(const std::string& name, std::uint64_t offset, std::optional<std::uint64_t> length, Access access,
              const std::string& region = "disk") {
-        config.windows.push_back(window_config(name, region, offset, length, access));
+        config.windows.push_back(mapfs::testing::window_config(name, region, offset, length, access));
     }
 
     void add_anon(const std::string& name, std::uint64_t size) {
-        RegionConfig region;
-        region.name = name;
-        region.where = "test";
-        region.anon = true;
-        region.size_bytes = size;
-        config.regions.push_back(region);
+        config.regions.push_back(mapfs::testing::anon_region(name, size));
     }
 
     Windows map() {

@@ -15,6 +15,7 @@
 
 #include "mapfs/plan.hpp"
 #include "mapfs/window.hpp"
+#include "config_builders.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -53,23 +54,12 @@ protected:
     }
 
     void add_file_region(const std::string& name, const std::string& file, std::size_t size) {
-        RegionConfig region;
-        region.name = name;
-        region.where = "test";
-        region.file = dir.write_file(file, pattern_bytes(size, 3)).string();
-        config.regions.push_back(region);
+        config.regions.push_back(mapfs::testing::file_region(name, dir.write_file(file, pattern_bytes(size, 3)).string()));
     }
 
     WindowConfig& add(const std::string& name, const std::string& region, std::uint64_t offset, std::uint64_t length,
                       Access access = Access::write) {
-        WindowConfig window;
-        window.name = name;
-        window.where = "test";
-        window.region = region;
-        window.offset_bytes = offset;
-        window.length_bytes = length;
-        window.access = access;
-        config.windows.push_back(window);
+        config.windows.push_back(mapfs::testing::window_config(name, region, offset, length, access));
         return config.windows.back();
     }
 
