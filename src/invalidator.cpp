@@ -45,15 +45,8 @@ void Invalidator::push(Job job) {
             }
         }
         queue_.push_back(std::move(job));
-        ++queued_total_;
     }
     wake_.notify_one();
-}
-
-void Invalidator::drain() {
-    std::unique_lock lock(mutex_);
-    const std::uint64_t target = queued_total_;
-    done_.wait(lock, [&] { return sent_total_ >= target || !thread_.joinable() || stopping_; });
 }
 
 void Invalidator::run() {
@@ -66,8 +59,6 @@ void Invalidator::run() {
         lock.unlock();
         send(job);
         lock.lock();
-        ++sent_total_;
-        done_.notify_all();
     }
 }
 

@@ -53,8 +53,6 @@ std::shared_ptr<spdlog::logger> make_logger() {
 
 }  // namespace
 
-bool logging_to_journal() { return stderr_is_journal(); }
-
 void setup(const std::string& level, bool debug) {
     auto logger = make_logger();
     spdlog::set_default_logger(logger);

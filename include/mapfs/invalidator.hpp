@@ -39,9 +39,6 @@ public:
     // made it believe the file is empty.
     void restore_size(std::uint64_t ino, std::shared_ptr<const Window> window);
 
-    // Waits until everything queued before the call has been sent.
-    void drain();
-
 private:
     struct Job {
         std::uint64_t ino = 0;
@@ -57,10 +54,7 @@ private:
     fuse_session* session_ = nullptr;
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::condition_variable done_;
     std::deque<Job> queue_;
-    std::uint64_t queued_total_ = 0;
-    std::uint64_t sent_total_ = 0;
     bool stopping_ = false;
     std::thread thread_;
 };

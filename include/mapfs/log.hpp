@@ -18,6 +18,4 @@ using spdlog::warn;
 // journal when systemd connected stderr to it, otherwise to stderr.
 void setup(const std::string& level, bool debug);
 
-bool logging_to_journal();
-
 }  // namespace mapfs::log
