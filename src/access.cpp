@@ -18,6 +18,13 @@ Parsed<CacheMode> parse_cache_mode(std::string_view text) {
     return unexpected("unknown cache mode \"" + std::string(text) + "\" (use auto, none or keep)");
 }
 
+Parsed<PageMode> parse_page_mode(std::string_view text) {
+    if (text == "lazy") return PageMode::lazy;
+    if (text == "populate") return PageMode::populate;
+    if (text == "lock") return PageMode::lock;
+    return unexpected("unknown page mode \"" + std::string(text) + "\" (use lazy, populate or lock)");
+}
+
 std::string_view to_string(Access access) noexcept {
     switch (access) {
         case Access::read: return "read";
@@ -32,6 +39,15 @@ std::string_view to_string(CacheMode mode) noexcept {
         case CacheMode::automatic: return "auto";
         case CacheMode::none: return "none";
         case CacheMode::keep: return "keep";
+    }
+    return "?";
+}
+
+std::string_view to_string(PageMode mode) noexcept {
+    switch (mode) {
+        case PageMode::lazy: return "lazy";
+        case PageMode::populate: return "populate";
+        case PageMode::lock: return "lock";
     }
     return "?";
 }

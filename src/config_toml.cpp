@@ -21,7 +21,7 @@ const std::vector<std::string> option_keys{"cache", "allow_other", "read_only", 
                                            "uid", "gid", "umask", "fsname"};
 const std::vector<std::string> region_keys{"name", "file", "anon", "size"};
 const std::vector<std::string> window_keys{"name", "region", "offset", "length", "access",
-                                           "mode", "uid", "gid", "cache"};
+                                           "mode", "uid", "gid", "cache", "pages"};
 
 std::string type_name(const toml::node& node) {
     switch (node.type()) {
@@ -216,6 +216,7 @@ private:
         if (const toml::node* node = table.get("length")) window.length_bytes = number_of(*node, subject, "length", parse_size);
         if (const toml::node* node = table.get("access")) window.access = word_of(*node, subject, "access", parse_access);
         if (const toml::node* node = table.get("cache")) window.cache = word_of(*node, subject, "cache", parse_cache_mode);
+        if (const toml::node* node = table.get("pages")) window.pages = word_of(*node, subject, "pages", parse_page_mode);
         if (const toml::node* node = table.get("mode")) window.mode = number_of(*node, subject, "mode", parse_mode);
         if (const toml::node* node = table.get("uid")) window.uid = number_of(*node, subject, "uid", parse_id);
         if (const toml::node* node = table.get("gid")) window.gid = number_of(*node, subject, "gid", parse_id);

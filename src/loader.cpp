@@ -9,6 +9,7 @@
 #include "mapfs/log.hpp"
 #include "mapfs/plan.hpp"
 #include "mapfs/size.hpp"
+#include "mapfs/window_pages.hpp"
 
 namespace mapfs {
 namespace {
@@ -63,6 +64,9 @@ Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode)
         return unexpected(LoadFailure{1, std::string("mapfs: cannot map the regions: ") +
                                              std::strerror(windows.error()) + "\n"});
     }
+    std::string page_failures;
+    for (const std::shared_ptr<Window>& window : *windows) page_failures += bring_in_pages(*window);
+    if (!page_failures.empty()) return unexpected(LoadFailure{1, page_failures});
     Loaded loaded;
     loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership_of(plan->options), first_inode);
     loaded.mountpoint = plan->mountpoint;

@@ -62,4 +62,9 @@ int Mapping::sync(std::size_t offset, std::size_t length_bytes) const noexcept {
     return 0;
 }
 
+int Mapping::advise(int advice) const noexcept {
+    if (base_ == nullptr) return 0;
+    return ::madvise(base_, length_, advice) == 0 ? 0 : errno;
+}
+
 }  // namespace mapfs

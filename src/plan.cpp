@@ -233,6 +233,7 @@ private:
         if (resolved.access == Access::write && !opened.writable)
             return errors_.add(window.where, subject, "access", "write needs the backing file open for writing");
         resolved.cache = window.cache.value_or(config_.options.cache);
+        resolved.pages = window.pages.value_or(PageMode::lazy);
         const mode_t default_mode = (resolved.access == Access::read ? 0444 : 0644) & ~config_.options.umask.value_or(0);
         resolved.mode = window.mode.value_or(default_mode);
         resolved.uid = window.uid.value_or(config_.options.uid.value_or(::getuid()));

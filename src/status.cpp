@@ -75,6 +75,7 @@ nlohmann::json window_report(const std::string& name, const Window& window) {
             {"length", window.length_bytes()},
             {"access", to_string(window.access())},
             {"cache", to_string(window.cache())},
+            {"pages", to_string(window.pages())},
             {"open_handles", window.open_handles.load(std::memory_order_relaxed)},
             {"reads", counters.reads.load(std::memory_order_relaxed)},
             {"writes", counters.writes.load(std::memory_order_relaxed)},

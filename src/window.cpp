@@ -12,6 +12,7 @@ Window::Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> reg
       length_bytes_(resolved.length_bytes),
       access_(resolved.access),
       cache_(resolved.cache),
+      pages_(resolved.pages),
       mode_(resolved.mode),
       uid_(resolved.uid),
       gid_(resolved.gid),

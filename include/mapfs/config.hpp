@@ -32,6 +32,7 @@ struct WindowConfig {
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
     std::optional<CacheMode> cache;
+    std::optional<PageMode> pages;
 };
 
 struct MountOptions {

@@ -33,6 +33,9 @@ public:
     // msync(MS_SYNC) of the pages covering [offset, offset + length) of the span.
     int sync(std::size_t offset, std::size_t length_bytes) const noexcept;
 
+    // madvise(advice) of the whole mapping; 0 or errno.
+    int advise(int advice) const noexcept;
+
 private:
     void unmap() noexcept;
 

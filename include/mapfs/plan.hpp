@@ -31,6 +31,7 @@ struct ResolvedWindow {
     std::uint64_t length_bytes = 0;
     Access access = Access::read;
     CacheMode cache = CacheMode::automatic;
+    PageMode pages = PageMode::lazy;
     mode_t mode = 0444;
     uid_t uid = 0;
     gid_t gid = 0;

@@ -45,6 +45,7 @@ public:
 
 private:
     Region() = default;
+    void advise_huge_pages() const noexcept;
 
     std::string name_;
     std::string path_;

@@ -31,6 +31,7 @@ public:
     std::uint64_t length_bytes() const noexcept { return length_bytes_; }
     Access access() const noexcept { return access_; }
     CacheMode cache() const noexcept { return cache_; }
+    PageMode pages() const noexcept { return pages_; }
     mode_t mode() const noexcept { return mode_; }
     uid_t uid() const noexcept { return uid_; }
     gid_t gid() const noexcept { return gid_; }
@@ -71,6 +72,7 @@ private:
     std::uint64_t length_bytes_;
     Access access_;
     CacheMode cache_;
+    PageMode pages_;
     mode_t mode_;
     uid_t uid_;
     gid_t gid_;

@@ -12,6 +12,7 @@ namespace {
 
 using mapfs::Access;
 using mapfs::CacheMode;
+using mapfs::PageMode;
 using mapfs::Config;
 using mapfs::ConfigError;
 using mapfs::ConfigErrors;
@@ -196,6 +197,7 @@ uid = 1000
 gid = "1001"
 cache = "keep"
 access = "copy"
+pages = "lock"
 )");
     ASSERT_EQ(config.windows.size(), 3u);
     EXPECT_EQ(config.windows[0].mode, std::optional<mode_t>(0640));
@@ -205,6 +207,8 @@ access = "copy"
     EXPECT_EQ(config.windows[2].gid, std::optional<gid_t>(1001));
     EXPECT_EQ(config.windows[2].cache, std::optional<CacheMode>(CacheMode::keep));
     EXPECT_EQ(config.windows[2].access, std::optional<Access>(Access::copy));
+    EXPECT_EQ(config.windows[2].pages, std::optional<PageMode>(PageMode::lock));
+    EXPECT_FALSE(config.windows[0].pages.has_value());
 }
 
 // Like mode, an integer umask is the value itself (TOML 0o027 is 23 decimal).
@@ -320,6 +324,11 @@ TEST(TomlConfig, BadValuesInStrings) {
     const ConfigError access = only_error("[[window]]\nname = \"w\"\nregion = \"r\"\naccess = \"rw\"\n");
     EXPECT_EQ(access.field, "access");
     EXPECT_TRUE(contains(access.message, "rw")) << access.to_string();
+
+    const ConfigError pages = only_error("[[window]]\nname = \"w\"\nregion = \"r\"\npages = \"pinned\"\n");
+    EXPECT_EQ(pages.where, "test.toml:4");
+    EXPECT_EQ(pages.field, "pages");
+    EXPECT_TRUE(contains(pages.message, "use lazy, populate or lock")) << pages.to_string();
 
     const ConfigError cache = only_error("[options]\ncache = \"sometimes\"\n");
     EXPECT_TRUE(contains(cache.message, "sometimes")) << cache.to_string();

@@ -10,6 +10,7 @@ namespace {
 
 using mapfs::Access;
 using mapfs::CacheMode;
+using mapfs::PageMode;
 using mapfs::ConfigError;
 using mapfs::ConfigErrors;
 using mapfs::parse_window_spec;
@@ -53,6 +54,7 @@ TEST(WindowSpec, FileWindowWithEveryRangeKey) {
     EXPECT_FALSE(spec.window.uid.has_value());
     EXPECT_FALSE(spec.window.gid.has_value());
     EXPECT_FALSE(spec.window.cache.has_value());
+    EXPECT_FALSE(spec.window.pages.has_value());
     EXPECT_TRUE(contains(spec.window.where, text)) << spec.window.where;
     EXPECT_TRUE(contains(spec.window.where, "-w")) << spec.window.where;
 
@@ -65,6 +67,15 @@ TEST(WindowSpec, FileWindowWithEveryRangeKey) {
     EXPECT_FALSE(spec.region->name.empty());
     EXPECT_EQ(spec.window.region, spec.region->name);
     EXPECT_TRUE(contains(spec.region->where, text));
+}
+
+TEST(WindowSpec, PageModes) {
+    EXPECT_EQ(parsed("w:file=d.img,pages=lazy").window.pages, std::optional<PageMode>(PageMode::lazy));
+    EXPECT_EQ(parsed("w:file=d.img,pages=populate").window.pages, std::optional<PageMode>(PageMode::populate));
+    EXPECT_EQ(parsed("w:file=d.img,pages=lock").window.pages, std::optional<PageMode>(PageMode::lock));
+    const ConfigError error = failure("w:file=d.img,pages=always");
+    EXPECT_EQ(error.field, "pages");
+    EXPECT_TRUE(contains(error.message, "\"always\"")) << error.to_string();
 }
 
 TEST(WindowSpec, TwoSpecsOnTheSameFileNameTheSameRegion) {

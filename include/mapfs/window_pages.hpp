@@ -1,0 +1,16 @@
+// A window's `pages` mode: `populate` faults its pages in at mount so that
+// the first reads do not wait for the disk or for page faults; `lock` also
+// keeps them in memory (mlock) for latency-critical use.
+#pragma once
+
+#include <string>
+
+#include "mapfs/window.hpp"
+
+namespace mapfs {
+
+// Brings `window`'s pages in as its mode asks. Returns "" or a message for
+// the user naming the window and what stands in the way.
+std::string bring_in_pages(const Window& window);
+
+}  // namespace mapfs

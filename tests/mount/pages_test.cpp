@@ -1,0 +1,134 @@
+// A window's `pages` mode (lazy, populate, lock) and the huge-page advice on
+// anonymous regions, checked in the kernel's own accounts: page cache
+// residency (mincore), the daemon's locked memory (VmLck) and its mappings'
+// flags (smaps).
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "mount_fixture.hpp"
+
+namespace mapfs::testing {
+namespace {
+
+constexpr std::size_t window_offset = 1 << 20;
+constexpr std::size_t window_length = 8 << 20;
+
+class PagesTest : public MountTest {
+protected:
+    std::filesystem::path disk;
+
+    // A 16 MiB file written to disk and dropped from the page cache, so
+    // that only mapfs can bring the window's pages back.
+    void make_cold_disk() {
+        disk = backing("disk.img", pattern_bytes(16 << 20, 7));
+        const int fd = ::open(disk.c_str(), O_RDONLY);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::fsync(fd), 0);
+        ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+        ::close(fd);
+        ASSERT_LT(resident_fraction(), 0.1) << "the page cache did not let go of the test file";
+    }
+
+    // Fraction of the window's bytes of the backing file in the page cache.
+    double resident_fraction() const {
+        const int fd = ::open(disk.c_str(), O_RDONLY);
+        void* map = ::mmap(nullptr, window_length, PROT_READ, MAP_SHARED, fd, window_offset);
+        ::close(fd);
+        if (map == MAP_FAILED) return -1;
+        const std::size_t pages = window_length / 4096;
+        std::vector<unsigned char> residency(pages);
+        ::mincore(map, window_length, residency.data());
+        ::munmap(map, window_length);
+        std::size_t resident = 0;
+        for (const unsigned char page : residency) resident += page & 1;
+        return static_cast<double>(resident) / static_cast<double>(pages);
+    }
+
+    std::string window_spec(const std::string& pages, const std::string& access = "read") const {
+        return "w:file=" + disk.string() + ",offset=1MiB,length=8MiB,access=" + access + ",pages=" + pages;
+    }
+
+    std::string daemon_status_field(const std::string& field) const {
+        std::ifstream status("/proc/" + std::to_string(daemon->pid()) + "/status");
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind(field + ":", 0) == 0) return line;
+        return "";
+    }
+
+    std::uint64_t locked_kib() const {
+        std::istringstream line(daemon_status_field("VmLck"));
+        std::string name;
+        std::uint64_t kib = 0;
+        line >> name >> kib;
+        return kib;
+    }
+};
+
+TEST_F(PagesTest, LazyLeavesTheWindowOnDiskUntilRead) {
+    ASSERT_NO_FATAL_FAILURE(make_cold_disk());
+    ASSERT_NO_FATAL_FAILURE(mount_args({"-w", window_spec("lazy"), mnt.string()}));
+    EXPECT_LT(resident_fraction(), 0.1);
+    EXPECT_EQ(locked_kib(), 0u);
+}
+
+TEST_F(PagesTest, PopulateBringsEveryPageInBeforeTheMountIsReady) {
+    ASSERT_NO_FATAL_FAILURE(make_cold_disk());
+    ASSERT_NO_FATAL_FAILURE(mount_args({"-w", window_spec("populate", "write"), mnt.string()}));
+    EXPECT_DOUBLE_EQ(resident_fraction(), 1.0);
+    EXPECT_EQ(locked_kib(), 0u);
+    // Faulted in for reading: populating marks nothing dirty in the file.
+    EXPECT_EQ(sha256_of_range(at("w"), 0, window_length), sha256_of_range(disk, window_offset, window_length));
+}
+
+TEST_F(PagesTest, LockKeepsTheWindowsPagesLockedInTheDaemon) {
+    ASSERT_NO_FATAL_FAILURE(make_cold_disk());
+    ASSERT_NO_FATAL_FAILURE(mount_args({"-w", window_spec("lock", "copy"), mnt.string()}));
+    EXPECT_DOUBLE_EQ(resident_fraction(), 1.0);
+    EXPECT_GE(locked_kib(), window_length / 1024);
+    EXPECT_NE(ok("cat mnt/.mapfs/status").find("\"pages\": \"lock\""), std::string::npos);
+}
+
+TEST_F(PagesTest, LockBeyondTheMemlockLimitFailsWithTheLimitNamed) {
+    ASSERT_NO_FATAL_FAILURE(make_cold_disk());
+    // Without CAP_IPC_LOCK root is held to RLIMIT_MEMLOCK like anyone.
+    const CommandResult result = run("timeout 20 setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock "
+                                     "prlimit --memlock=1048576:1048576 " + quote(mapfs_binary()) + " -f -w " +
+                                     quote(window_spec("lock")) + " " + quote(mnt.string()));
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_NE(result.output.find("window \"w\": cannot lock its 8MiB"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("RLIMIT_MEMLOCK is 1MiB"), std::string::npos) << result.output;
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+TEST_F(PagesTest, UnknownPageModeIsAConfigurationError) {
+    disk = backing("disk.img", pattern_bytes(1 << 20, 7));
+    const CommandResult result = run(quote(mapfs_binary()) + " -f -w " + quote("w:file=" + disk.string() + ",pages=pinned") +
+                                     " " + quote(mnt.string()));
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("unknown page mode \"pinned\" (use lazy, populate or lock)"), std::string::npos)
+        << result.output;
+}
+
+// The advice shows as "hg" in the mapping's VmFlags whether or not the
+// machine's shmem_enabled setting lets the kernel act on it.
+TEST_F(PagesTest, AnonymousRegionsAreAdvisedToUseHugePages) {
+    ASSERT_NO_FATAL_FAILURE(mount_args({"-w", "scratch:anon,size=8MiB,access=write", mnt.string()}));
+    ok("dd if=/dev/zero of=mnt/scratch bs=1M count=8 conv=notrunc status=none");
+    std::ifstream smaps("/proc/" + std::to_string(daemon->pid()) + "/smaps");
+    std::string line;
+    bool in_memfd = false;
+    int advised = 0;
+    while (std::getline(smaps, line)) {
+        if (line.find("-") != std::string::npos && line.find(" rw-s ") != std::string::npos) in_memfd = line.find("memfd:") != std::string::npos;
+        if (in_memfd && line.rfind("VmFlags:", 0) == 0 && line.find(" hg") != std::string::npos) ++advised;
+    }
+    EXPECT_GE(advised, 1) << "no memfd mapping of the daemon carries the hugepage advice";
+}
+
+}  // namespace
+}  // namespace mapfs::testing
