@@ -8,7 +8,9 @@
 namespace mapfs::ops {
 
 void opendir(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
-    const Node* node = filesystem_of(request).current_registry()->find(ino);
+    // The registry must outlive `node`: a reload may drop the last other reference.
+    const auto registry = filesystem_of(request).current_registry();
+    const Node* node = registry->find(ino);
     if (ino != status_directory_inode && (node == nullptr || !node->is_directory())) {
         fuse_reply_err(request, node == nullptr ? ENOENT : ENOTDIR);
         return;
