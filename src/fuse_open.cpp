@@ -68,8 +68,12 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     }
     // O_TRUNC is accepted and changes nothing: the window keeps its length.
     open_file->size_restore_pending = (info->flags & O_TRUNC) != 0;
+    if (!filesystem.open_windows.opened(ino, node->window)) {
+        delete open_file;
+        fuse_reply_err(request, ENOMEM);
+        return;
+    }
     node->window->open_handles.fetch_add(1, std::memory_order_relaxed);
-    filesystem.open_windows.opened(ino, node->window);
     info->fh = reinterpret_cast<std::uint64_t>(open_file);
     set_cache_flags(node->window->cache(), info);
     if (fuse_reply_open(request, info) != 0) {

@@ -1,5 +1,7 @@
 #include "fuse_ops.hpp"
 
+#include <exception>
+
 #include "mapfs/filesystem.hpp"
 #include "mapfs/log.hpp"
 
@@ -21,9 +23,12 @@ void init(void* userdata, fuse_conn_info* connection) noexcept {
     // INIT is the first request the session loop answers: from here on the
     // mount answers, which is what READY=1 promises systemd.
     Filesystem& filesystem = *static_cast<Filesystem*>(userdata);
-    if (filesystem.notifier != nullptr) {
+    if (filesystem.notifier == nullptr) return;
+    try {
         filesystem.notifier->ready(status_line(filesystem));
         filesystem.notifier->start_watchdog();
+    } catch (const std::exception& error) {  // no memory or no thread: serve anyway
+        log::error("cannot tell systemd the mount is ready: {}", error.what());
     }
 }
 

@@ -3,6 +3,7 @@
 #include <fuse_lowlevel.h>
 
 #include <cstring>
+#include <new>
 
 #include "mapfs/log.hpp"
 #include "mapfs/window.hpp"
@@ -19,20 +20,24 @@ void Invalidator::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        // The session loop has ended: a notification now could wait forever
+        // on a page lock held by a request nobody will answer, and the
+        // mount is going away with every cached page anyway.
+        queue_.clear();
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
 }
 
-void Invalidator::invalidate(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) {
+void Invalidator::invalidate(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) noexcept {
     push(Job{ino, offset, length, nullptr});
 }
 
-void Invalidator::restore_size(std::uint64_t ino, std::shared_ptr<const Window> window) {
+void Invalidator::restore_size(std::uint64_t ino, std::shared_ptr<const Window> window) noexcept {
     push(Job{ino, 0, 0, std::move(window)});
 }
 
-void Invalidator::push(Job job) {
+void Invalidator::push(Job job) noexcept {
     {
         std::lock_guard lock(mutex_);
         if (!thread_.joinable() || stopping_) return;
@@ -44,7 +49,11 @@ void Invalidator::push(Job job) {
                 return;
             }
         }
-        queue_.push_back(std::move(job));
+        try {
+            queue_.push_back(std::move(job));
+        } catch (const std::bad_alloc&) {
+            return;  // out of memory: a cached page stays stale until the next open
+        }
     }
     wake_.notify_one();
 }

@@ -1,12 +1,19 @@
 #include "mapfs/open_windows.hpp"
 
+#include <new>
+
 namespace mapfs {
 
-void OpenWindows::opened(InodeNumber ino, const std::shared_ptr<Window>& window) {
+bool OpenWindows::opened(InodeNumber ino, const std::shared_ptr<Window>& window) noexcept {
     std::lock_guard lock(mutex_);
-    Entry& entry = entries_[ino];
-    entry.window = window;
-    ++entry.handles;
+    try {
+        Entry& entry = entries_[ino];
+        entry.window = window;
+        ++entry.handles;
+        return true;
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
 }
 
 void OpenWindows::closed(InodeNumber ino) {

@@ -34,10 +34,10 @@ public:
     void stop();
 
     // Drop the kernel's cached pages of [offset, offset + length) of `ino`.
-    void invalidate(std::uint64_t ino, std::uint64_t offset, std::uint64_t length);
+    void invalidate(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) noexcept;
     // Tell the kernel the true size of `ino` again, after an O_TRUNC open
     // made it believe the file is empty.
-    void restore_size(std::uint64_t ino, std::shared_ptr<const Window> window);
+    void restore_size(std::uint64_t ino, std::shared_ptr<const Window> window) noexcept;
 
 private:
     struct Job {
@@ -47,7 +47,7 @@ private:
         std::shared_ptr<const Window> size_of;  // set for restore_size
     };
 
-    void push(Job job);
+    void push(Job job) noexcept;
     void run();
     void send(const Job& job) const;
 

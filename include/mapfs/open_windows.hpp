@@ -14,7 +14,8 @@ namespace mapfs {
 
 class OpenWindows {
 public:
-    void opened(InodeNumber ino, const std::shared_ptr<Window>& window);
+    // False when out of memory (nothing recorded).
+    bool opened(InodeNumber ino, const std::shared_ptr<Window>& window) noexcept;
     void closed(InodeNumber ino);
     std::shared_ptr<Window> find(InodeNumber ino) const;
 
