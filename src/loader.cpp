@@ -54,9 +54,10 @@ Expected<Config, LoadFailure> read_config(const CommandLine& command_line) {
     return std::move(*config);
 }
 
-Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode) {
+Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode,
+                                         std::span<const KeptMemory> kept) {
     ConfigErrors errors;
-    auto plan = make_plan(std::move(config), errors);
+    auto plan = make_plan(std::move(config), errors, kept);
     if (!plan || !errors.empty()) return unexpected(LoadFailure{2, errors.to_string()});
     log_summary(*plan);
     auto windows = map_windows(*plan);

@@ -57,7 +57,8 @@ std::string check_mountpoint(const Config& config, ConfigErrors& errors) {
 
 class Planner {
 public:
-    Planner(Config config, ConfigErrors& errors) : config_(std::move(config)), errors_(errors) {}
+    Planner(Config config, ConfigErrors& errors, std::span<const KeptMemory> kept)
+        : config_(std::move(config)), errors_(errors), kept_(kept) {}
 
     std::optional<Plan> make() {
         plan_.mountpoint = check_mountpoint(config_, errors_);
@@ -93,6 +94,13 @@ private:
         region_by_name_[region.name] = alias_or_add(std::move(*opened));
     }
 
+    int kept_memory(const RegionConfig& region) const {
+        for (const KeptMemory& memory : kept_)
+            if (memory.name == region.name && memory.size_bytes == *region.size_bytes)
+                return ::fcntl(memory.fd, F_DUPFD_CLOEXEC, 0);
+        return -1;
+    }
+
     std::optional<OpenedRegion> open_anon(const RegionConfig& region) {
         const std::string subject = region_subject(region.name);
         if (!region.size_bytes) {
@@ -106,8 +114,9 @@ private:
             return std::nullopt;
         }
         // A memfd rather than MAP_ANONYMOUS: copy windows can then map it
-        // privately and still see its contents.
-        UniqueFd fd(::memfd_create(("mapfs:" + region.name).c_str(), MFD_CLOEXEC));
+        // privately and still see its contents, and a reload can keep it.
+        UniqueFd fd(kept_memory(region));
+        if (!fd.valid()) fd.reset(::memfd_create(("mapfs:" + region.name).c_str(), MFD_CLOEXEC));
         if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(*region.size_bytes)) != 0) {
             errors_.add(region.where, subject, "size", std::string("cannot create anonymous memory: ") + std::strerror(errno));
             return std::nullopt;
@@ -266,6 +275,7 @@ private:
 
     Config config_;
     ConfigErrors& errors_;
+    std::span<const KeptMemory> kept_;
     Plan plan_;
     std::map<std::string, std::size_t> region_by_name_;
     std::map<std::pair<dev_t, ino_t>, std::size_t> region_by_file_;
@@ -273,8 +283,8 @@ private:
 
 }  // namespace
 
-std::optional<Plan> make_plan(Config config, ConfigErrors& errors) {
-    return Planner(std::move(config), errors).make();
+std::optional<Plan> make_plan(Config config, ConfigErrors& errors, std::span<const KeptMemory> kept) {
+    return Planner(std::move(config), errors, kept).make();
 }
 
 }  // namespace mapfs

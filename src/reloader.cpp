@@ -6,14 +6,29 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 #include <cstring>
 
 #include "mapfs/loader.hpp"
 #include "mapfs/log.hpp"
 
 namespace mapfs {
+
 namespace {
+
+// The memfds of the running anonymous regions, so that a reload does not
+// throw away what was written to them.
+std::vector<KeptMemory> anonymous_memory_of(const Registry& registry) {
+    std::vector<KeptMemory> kept;
+    for (const InodeNumber ino : registry.window_inodes()) {
+        const Region& region = registry.find(ino)->window->region();
+        const bool listed = std::any_of(kept.begin(), kept.end(), [&](const KeptMemory& m) { return m.fd == region.fd(); });
+        if (region.anon() && !listed) kept.push_back({region.name(), region.fd(), region.size_bytes()});
+    }
+    return kept;
+}
 
 // The self-pipe the SIGHUP handler writes to: a signal handler may only do
 // async-signal-safe things, so the reload itself runs on the thread.
@@ -85,7 +100,8 @@ bool Reloader::reload() {
     auto config = read_config(command_line_);
     if (config && config->mountpoint && *config->mountpoint != filesystem_.mountpoint)
         log::warn("reload: the mount point cannot change while mounted; staying on {}", filesystem_.mountpoint);
-    auto loaded = config ? map_config(std::move(*config), old->next_free_inode())
+    const std::vector<KeptMemory> kept = anonymous_memory_of(*old);
+    auto loaded = config ? map_config(std::move(*config), old->next_free_inode(), kept)
                          : Expected<Loaded, LoadFailure>(unexpected(config.error()));
     [[maybe_unused]] const int back_to_root = ::chdir("/");
     if (!loaded) {

@@ -134,7 +134,8 @@ std::string status_json(const Filesystem& filesystem) {
                                 {"uptime_seconds", std::chrono::duration<double>(uptime).count()},
                                 {"regions", region_list},
                                 {"windows", windows}};
-    return report.dump(2) + "\n";
+    // A window name or path need not be UTF-8; JSON must be.
+    return report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace mapfs

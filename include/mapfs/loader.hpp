@@ -4,11 +4,13 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "mapfs/command_line.hpp"
 #include "mapfs/config.hpp"
 #include "mapfs/expected.hpp"
+#include "mapfs/plan.hpp"
 #include "mapfs/registry.hpp"
 
 namespace mapfs {
@@ -29,6 +31,8 @@ Expected<Config, LoadFailure> read_config(const CommandLine& command_line);
 
 // Checks `config`, maps its regions and builds the registry, numbering its
 // inodes from `first_inode`.
-Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode);
+// `kept`: anonymous memory a reload offers to regions of the same name and size.
+Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode,
+                                         std::span<const KeptMemory> kept = {});
 
 }  // namespace mapfs

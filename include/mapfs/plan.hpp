@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,14 @@ struct Plan {
 // so that the mapping cannot fail for lack of room.
 inline constexpr std::uint64_t max_anon_region_bytes = std::uint64_t{64} << 40;
 
-std::optional<Plan> make_plan(Config config, ConfigErrors& errors);
+// Anonymous memory of the running configuration, offered to a reload: a
+// region of the same name and size keeps it (and what was written to it).
+struct KeptMemory {
+    std::string name;
+    int fd = -1;  // the memfd; make_plan duplicates it
+    std::uint64_t size_bytes = 0;
+};
+
+std::optional<Plan> make_plan(Config config, ConfigErrors& errors, std::span<const KeptMemory> kept = {});
 
 }  // namespace mapfs

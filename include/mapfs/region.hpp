@@ -28,6 +28,8 @@ public:
     const std::string& path() const noexcept { return path_; }
     bool anon() const noexcept { return anon_; }
     std::uint64_t size_bytes() const noexcept { return size_bytes_; }
+    // The backing file or memfd, open as long as the region lives.
+    int fd() const noexcept { return fd_.get(); }
     // The shared view that `read` or `write` windows serve from.
     const Mapping& view(Access access) const noexcept {
         return access == Access::write ? write_view_ : read_view_;

@@ -156,6 +156,26 @@ print(open("sub/changed", "rb").read(4) == open(")" + disk.string() + R"(", "rb"
     EXPECT_NE(notify.wait_for("READY=1", 5000).find("STATUS=1 regions, 3 windows"), std::string::npos);
 }
 
+// Shared memory must outlive `systemctl reload`: a region of the same name
+// and size keeps its memfd; one whose size changed starts empty.
+TEST_F(ServiceTest, ReloadKeepsAnonymousMemoryOfTheSameNameAndSize) {
+    const auto anon = [](const std::string& name, const std::string& size) {
+        return "[[region]]\nname = \"" + name + "\"\nanon = true\nsize = " + size + "\n[[window]]\nname = \"" + name +
+               "\"\nregion = \"" + name + "\"\naccess = \"write\"\n";
+    };
+    dir.write_file("mapfs.toml", anon("shm", "65536") + anon("resized", "4096"));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    ok("printf KEPT-ACROSS-RELOAD | dd of=mnt/shm bs=1 seek=5000 conv=notrunc status=none");
+    ok("printf LOST | dd of=mnt/resized conv=notrunc status=none");
+    dir.write_file("mapfs.toml", anon("shm", "65536") + anon("resized", "8192"));
+    ASSERT_EQ(::kill(daemon->pid(), SIGHUP), 0);
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    EXPECT_EQ(ok("dd if=mnt/shm bs=1 skip=5000 count=18 status=none"), "KEPT-ACROSS-RELOAD");
+    EXPECT_EQ(ok("stat -c %s mnt/resized"), "8192\n");
+    EXPECT_EQ(ok("head -c 4 mnt/resized | od -An -c | tr -d ' '"), "\\0\\0\\0\\0\n");
+}
+
 TEST_F(ServiceTest, AReloadWithAnErrorIsRejectedWhole) {
     dir.write_file("mapfs.toml", config(window("a", "0", "4096") + window("b", "4096", "4096")));
     mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
@@ -216,6 +236,15 @@ TEST_F(ServiceTest, MountTypeFuseMapfsAndUmount) {
 
 namespace mapfs::testing {
 namespace {
+
+// File names need not be UTF-8 but JSON must be: such a name is shown with
+// U+FFFD instead of the status file failing to open.
+TEST_F(ServiceTest, StatusReportOpensWithANameThatIsNotUtf8) {
+    mount_args({"-w", "caf\xe9:file=" + disk.string() + ",length=4096", mnt.string()});
+    const std::string report = ok("cat mnt/.mapfs/status");
+    EXPECT_NE(report.find("caf\xef\xbf\xbd"), std::string::npos) << report;
+    EXPECT_EQ(ok("cat mnt/caf$'\\xe9' | wc -c"), "4096\n");
+}
 
 TEST_F(ServiceTest, StatusReportCountsTheIoOfThisTest) {
     dir.write_file("mapfs.toml", config(R"([[window]]
