@@ -1,6 +1,7 @@
 #include "mapfs/session.hpp"
 
 #include <fuse_lowlevel.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "mapfs/log.hpp"
+#include "mapfs/window_pages.hpp"
 
 namespace mapfs {
 
@@ -114,6 +116,9 @@ int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSetting
         log::error("cannot install signal handlers");
         return 1;
     }
+    // libfuse ends the session on SIGHUP; for mapfs it means reload, which
+    // the reloader takes over once mounted. Until then it is ignored.
+    ::signal(SIGHUP, SIG_IGN);
     if (fuse_session_mount(session.get(), settings.mountpoint.c_str()) != 0) {
         log::error("cannot mount on {} (see the message above)", settings.mountpoint);
         fuse_remove_signal_handlers(session.get());
@@ -122,6 +127,7 @@ int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSetting
     raise_readahead(settings.mountpoint, 1024);
     log::info("mounted {}", status_line(filesystem));
     fuse_daemonize(settings.foreground ? 1 : 0);
+    if (!settings.foreground) lock_pages_after_fork(*filesystem.current_registry());
     filesystem.invalidator.start(session.get());
     reloader.start(session.get());
     const int served = serve(session.get(), settings);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "mapfs/log.hpp"
 #include "mapfs/size.hpp"
 
 #ifndef MADV_POPULATE_READ
@@ -62,6 +63,15 @@ std::string bring_in_pages(const Window& window) {
         return message + "\n";
     }
     return "";
+}
+
+void lock_pages_after_fork(const Registry& registry) {
+    for (const InodeNumber ino : registry.window_inodes()) {
+        const Window& window = *registry.find(ino)->window;
+        if (window.pages() != PageMode::lock) continue;
+        const std::string failure = bring_in_pages(window);
+        if (!failure.empty()) log::error("{}", failure.substr(0, failure.size() - 1));
+    }
 }
 
 }  // namespace mapfs

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "mapfs/registry.hpp"
 #include "mapfs/window.hpp"
 
 namespace mapfs {
@@ -12,5 +13,10 @@ namespace mapfs {
 // Brings `window`'s pages in as its mode asks. Returns "" or a message for
 // the user naming the window and what stands in the way.
 std::string bring_in_pages(const Window& window);
+
+// Locks the pages of every `lock` window of `registry` again: a child does
+// not inherit its parent's memory locks, so going to the background (fork)
+// loses them. Failures are logged.
+void lock_pages_after_fork(const Registry& registry);
 
 }  // namespace mapfs

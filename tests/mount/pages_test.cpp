@@ -7,7 +7,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "mount_fixture.hpp"
@@ -91,6 +95,35 @@ TEST_F(PagesTest, LockKeepsTheWindowsPagesLockedInTheDaemon) {
     EXPECT_DOUBLE_EQ(resident_fraction(), 1.0);
     EXPECT_GE(locked_kib(), window_length / 1024);
     EXPECT_NE(ok("cat mnt/.mapfs/status").find("\"pages\": \"lock\""), std::string::npos);
+}
+
+// Without -f mapfs forks into the background, and a child does not inherit
+// memory locks: the daemon must lock its windows again.
+TEST_F(PagesTest, LockSurvivesGoingToTheBackground) {
+    ASSERT_NO_FATAL_FAILURE(make_cold_disk());
+    const CommandResult started = run(quote(mapfs_binary()) + " -w " + quote(window_spec("lock")) + " " + quote(mnt.string()));
+    ASSERT_EQ(started.status, 0) << started.output;
+    // Find the daemon by its mount point in /proc (read only; it is stopped by unmounting).
+    pid_t pid = -1;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (!std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+        std::ifstream cmdline(entry.path() / "cmdline");
+        const std::string arguments((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+        if (arguments.find(mnt.string()) != std::string::npos && arguments.find("pages=lock") != std::string::npos)
+            pid = std::stoi(name);
+    }
+    std::uint64_t locked = 0;
+    if (pid > 0) {
+        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind("VmLck:", 0) == 0) locked = std::stoull(line.substr(6));
+    }
+    run("fusermount3 -u " + quote(mnt.string()));
+    for (int i = 0; i < 100 && pid > 0 && ::kill(pid, 0) == 0; ++i) ::usleep(50000);
+    if (pid > 0 && ::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+    ASSERT_GT(pid, 0) << "no background mapfs found for " << mnt;
+    EXPECT_GE(locked, window_length / 1024);
 }
 
 TEST_F(PagesTest, LockBeyondTheMemlockLimitFailsWithTheLimitNamed) {
