@@ -2,7 +2,9 @@
 
 #include <fuse_log.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/sinks/systemd_sink.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +61,16 @@ void setup(const std::string& level, bool debug) {
     const std::string name = level == "warning" ? "warn" : level;
     spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::from_str(name));
     fuse_set_log_func(fuse_message);
+}
+
+void to_syslog_in_background() {
+    if (stderr_is_journal()) return;  // the journal has it already
+    // syslog's own header carries time, name and pid.
+    auto logger = std::make_shared<spdlog::logger>(
+        "mapfs", std::make_shared<spdlog::sinks::syslog_sink_mt>("mapfs", LOG_PID, LOG_DAEMON, true));
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::default_logger()->level());
+    spdlog::set_default_logger(logger);
 }
 
 }  // namespace mapfs::log

@@ -127,7 +127,10 @@ int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSetting
     raise_readahead(settings.mountpoint, 1024);
     log::info("mounted {}", status_line(filesystem));
     fuse_daemonize(settings.foreground ? 1 : 0);
-    if (!settings.foreground) lock_pages_after_fork(*filesystem.current_registry());
+    if (!settings.foreground) {
+        log::to_syslog_in_background();
+        lock_pages_after_fork(*filesystem.current_registry());
+    }
     filesystem.invalidator.start(session.get());
     reloader.start(session.get());
     const int served = serve(session.get(), settings);

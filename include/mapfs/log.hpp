@@ -18,4 +18,8 @@ using spdlog::warn;
 // journal when systemd connected stderr to it, otherwise to stderr.
 void setup(const std::string& level, bool debug);
 
+// In the background stderr is /dev/null: log to syslog from then on, as
+// sshfs and other FUSE daemons do (unless stderr is the journal).
+void to_syslog_in_background();
+
 }  // namespace mapfs::log

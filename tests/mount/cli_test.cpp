@@ -111,6 +111,49 @@ TEST_F(CliTest, DaemonModeReturnsOnceMountedAndStopsOnUnmount) {
     EXPECT_EQ(left, "") << "a daemon for " << mnt << " is still running";
 }
 
+// In the background stderr is /dev/null, so the log must go to syslog. The
+// daemon runs in a mount namespace of its own whose /dev/log is a socket
+// this test reads (the machine may have no syslog daemon at all).
+TEST_F(CliTest, BackgroundDaemonLogsToSyslog) {
+    const std::string script = R"SH(
+set -u
+T=$1; BIN=$2; pid=
+trap 'umount $T/mnt 2>/dev/null; [ -n "$pid" ] && kill -9 $pid 2>/dev/null; wait' EXIT
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(0.2)
+out = open(sys.argv[2], "w"); deadline = time.time() + 20
+while time.time() < deadline:
+    try: line = s.recv(4096).decode(errors="replace")
+    except socket.timeout: continue
+    out.write(line + "\n"); out.flush()
+    if "reloaded" in line: break
+' $T/log.sock $T/syslog.txt &
+for i in $(seq 100); do [ -S $T/log.sock ] && break; sleep 0.05; done
+touch $T/fuse $T/null
+mount --bind /dev/fuse $T/fuse && mount --bind /dev/null $T/null
+mount -t tmpfs mapfs-test-dev /dev
+touch /dev/fuse /dev/null /dev/log
+mount --bind $T/fuse /dev/fuse && mount --bind $T/null /dev/null && mount --bind $T/log.sock /dev/log
+"$BIN" $T/disk.img $T/mnt || exit 3
+for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q "^$BIN $T/disk.img $T/mnt" && pid=${p#/proc/}; done
+[ -n "$pid" ] || exit 4
+kill -HUP $pid
+for i in $(seq 100); do grep -q reloaded $T/syslog.txt && break; sleep 0.05; done
+umount $T/mnt
+for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -0 $pid 2>/dev/null && exit 5
+pid=
+cat $T/syslog.txt
+)SH";
+    const CommandResult result = run("timeout 60 unshare -m --propagation private bash -c " + quote(script) + " _ " +
+                                     quote(dir.path().string()) + " " + quote(mapfs_binary()));
+    EXPECT_EQ(result.status, 0) << result.output;
+    EXPECT_NE(result.output.find("mapfs["), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("reloaded: 1 regions, 1 windows on " + mnt.string()), std::string::npos) << result.output;
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
 TEST_F(CliTest, SigtermAndSigintUnmountAndExitZero) {
     for (const int signal : {SIGTERM, SIGINT}) {
         mount_args({disk.string(), mnt.string()});
