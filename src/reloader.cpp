@@ -8,14 +8,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <vector>
 #include <cstring>
+#include <vector>
 
 #include "mapfs/loader.hpp"
 #include "mapfs/log.hpp"
 
 namespace mapfs {
-
 namespace {
 
 // The memfds of the running anonymous regions, so that a reload does not

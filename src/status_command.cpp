@@ -48,12 +48,13 @@ void print_report(const nlohmann::json& report) {
     }
     print_table(regions);
     std::cout << "\n";
-    std::vector<Row> windows{{"WINDOW", "REGION", "OFFSET", "LENGTH", "ACCESS", "CACHE", "OPEN", "READS", "WRITES",
+    std::vector<Row> windows{{"WINDOW", "REGION", "OFFSET", "LENGTH", "ACCESS", "CACHE", "PAGES", "OPEN", "READS", "WRITES",
                               "BYTES_READ", "BYTES_WRITTEN", "ERRORS"}};
     for (const auto& window : report.at("windows")) {
         windows.push_back({window.at("name").get<std::string>(), window.at("region").get<std::string>(),
                            number(window.at("offset")), number(window.at("length")), window.at("access").get<std::string>(),
-                           window.at("cache").get<std::string>(), number(window.at("open_handles")),
+                           window.at("cache").get<std::string>(), window.value("pages", std::string("lazy")),
+                           number(window.at("open_handles")),
                            number(window.at("reads")), number(window.at("writes")), number(window.at("bytes_read")),
                            number(window.at("bytes_written")), number(window.at("errors"))});
     }

@@ -293,6 +293,8 @@ print(sorted(os.listdir(".")), os.listdir(".mapfs"))
     const std::string table = ok(quote(mapfs_binary()) + " status " + quote(mnt.string()));
     EXPECT_NE(table.find("dir/a"), std::string::npos) << table;
     EXPECT_NE(table.find("BYTES_WRITTEN"), std::string::npos) << table;
+    EXPECT_NE(table.find("CACHE  PAGES"), std::string::npos) << table;
+    EXPECT_NE(table.find("none   lazy"), std::string::npos) << table;
     EXPECT_EQ(ok(quote(mapfs_binary()) + " status " + quote(mnt.string()) + " --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"windows\"]))'"), "2\n");
 }
 
