@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -36,27 +37,36 @@ std::string memlock_limit() {
     return limit.rlim_cur == RLIM_INFINITY ? "unlimited" : format_size(limit.rlim_cur);
 }
 
-std::string failure(const Window& window, const std::string& what, int error) {
+std::string failure(const Window& window, const std::string& what, const std::string& reason) {
     return "mapfs: window \"" + window.name() + "\": cannot " + what + " its " + format_size(window.length_bytes()) +
-           ": " + std::strerror(error);
+           ": " + reason;
+}
+
+std::uint64_t physical_memory_bytes() {
+    return static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page_size();
 }
 
 }  // namespace
 
 std::string bring_in_pages(const Window& window) {
     if (window.pages() == PageMode::lazy || window.length_bytes() == 0) return "";
+    const std::string what = window.pages() == PageMode::lock ? "lock" : "populate";
+    // More than the machine holds would fill memory (anonymous regions) or
+    // churn the page cache for nothing: refuse before touching a page.
+    if (window.length_bytes() > physical_memory_bytes())
+        return failure(window, what, "more than this machine's memory (" + format_size(physical_memory_bytes()) + ")") + "\n";
     const PageRange range = pages_of(window);
     // Read faults only: a write fault on a shared file mapping would mark
     // every page dirty and stamp the backing file's mtime, a change nobody
     // asked for.
     if (::madvise(range.start, range.length, MADV_POPULATE_READ) != 0)
-        return failure(window, "populate", errno) + "\n";
+        return failure(window, what, std::strerror(errno)) + "\n";
     if (window.pages() != PageMode::lock) return "";
     // ONFAULT: pages a copy window copies on write later are locked as they
     // come, instead of copying every page up front.
     if (::mlock2(range.start, range.length, MLOCK_ONFAULT) != 0) {
         const int error = errno;
-        std::string message = failure(window, "lock", error);
+        std::string message = failure(window, "lock", std::strerror(error));
         if (error == ENOMEM || error == EPERM)
             message += " (RLIMIT_MEMLOCK is " + memlock_limit() +
                        "; raise it with ulimit -l, or LimitMEMLOCK= in the service)";

@@ -138,6 +138,17 @@ TEST_F(PagesTest, LockBeyondTheMemlockLimitFailsWithTheLimitNamed) {
     EXPECT_FALSE(is_mounted(mnt));
 }
 
+// Populating anonymous memory larger than the machine would end in the OOM
+// killer: refused before a page is touched.
+TEST_F(PagesTest, PopulatingMoreThanTheMachinesMemoryIsRefused) {
+    const CommandResult result = run("timeout 20 " + quote(mapfs_binary()) + " -f -w " +
+                                     quote("big:anon,size=1TiB,access=write,pages=populate") + " " + quote(mnt.string()));
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_NE(result.output.find("window \"big\": cannot populate its 1TiB: more than this machine's memory"),
+              std::string::npos) << result.output;
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
 TEST_F(PagesTest, UnknownPageModeIsAConfigurationError) {
     disk = backing("disk.img", pattern_bytes(1 << 20, 7));
     const CommandResult result = run(quote(mapfs_binary()) + " -f -w " + quote("w:file=" + disk.string() + ",pages=pinned") +
