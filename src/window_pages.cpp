@@ -53,8 +53,10 @@ std::string bring_in_pages(const Window& window) {
     const std::string what = window.pages() == PageMode::lock ? "lock" : "populate";
     // More than the machine holds would fill memory (anonymous regions) or
     // churn the page cache for nothing: refuse before touching a page.
-    if (window.length_bytes() > physical_memory_bytes())
-        return failure(window, what, "more than this machine's memory (" + format_size(physical_memory_bytes()) + ")") + "\n";
+    if (const std::uint64_t memory = physical_memory_bytes(); window.length_bytes() > memory) {
+        const double gib = static_cast<double>(memory) / (1 << 30);
+        return failure(window, what, fmt::format("more than this machine's memory ({:.1f}GiB)", gib)) + "\n";
+    }
     const PageRange range = pages_of(window);
     // Read faults only: a write fault on a shared file mapping would mark
     // every page dirty and stamp the backing file's mtime, a change nobody
