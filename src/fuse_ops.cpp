@@ -26,7 +26,7 @@ void init(void* userdata, fuse_conn_info* connection) noexcept {
     if (filesystem.notifier == nullptr) return;
     try {
         filesystem.notifier->ready(status_line(filesystem));
-        filesystem.notifier->start_watchdog();
+        filesystem.notifier->start_watchdog([&filesystem] { return filesystem.requests.progressed(); });
     } catch (const std::exception& error) {  // no memory or no thread: serve anyway
         log::error("cannot tell systemd the mount is ready: {}", error.what());
     }
@@ -34,39 +34,61 @@ void init(void* userdata, fuse_conn_info* connection) noexcept {
 
 }  // namespace ops
 
+namespace {
+
+// Every request goes through here, counted for the watchdog (see
+// request_meter.hpp). INIT is not a request of a client.
+template <auto Operation>
+struct Metered;
+
+template <class... Arguments, void (*Operation)(fuse_req_t, Arguments...) noexcept>
+struct Metered<Operation> {
+    static void call(fuse_req_t request, Arguments... arguments) noexcept {
+        RequestMeter& meter = filesystem_of(request).requests;
+        meter.started();
+        Operation(request, arguments...);
+        meter.finished();
+    }
+};
+
+template <auto Operation>
+constexpr auto metered = &Metered<Operation>::call;
+
+}  // namespace
+
 const fuse_lowlevel_ops& filesystem_operations() {
     static const fuse_lowlevel_ops operations{
         .init = ops::init,
         .destroy = nullptr,
-        .lookup = ops::lookup,
-        .forget = ops::forget,
-        .getattr = ops::getattr,
-        .setattr = ops::setattr,
+        .lookup = metered<ops::lookup>,
+        .forget = metered<ops::forget>,
+        .getattr = metered<ops::getattr>,
+        .setattr = metered<ops::setattr>,
         .readlink = nullptr,
-        .mknod = ops::mknod,
-        .mkdir = ops::mkdir,
-        .unlink = ops::unlink,
-        .rmdir = ops::rmdir,
-        .symlink = ops::symlink,
-        .rename = ops::rename,
-        .link = ops::link,
-        .open = ops::open,
-        .read = ops::read,
-        .write = ops::write,
-        .flush = ops::flush,
-        .release = ops::release,
-        .fsync = ops::fsync,
-        .opendir = ops::opendir,
-        .readdir = ops::readdir,
-        .releasedir = ops::releasedir,
+        .mknod = metered<ops::mknod>,
+        .mkdir = metered<ops::mkdir>,
+        .unlink = metered<ops::unlink>,
+        .rmdir = metered<ops::rmdir>,
+        .symlink = metered<ops::symlink>,
+        .rename = metered<ops::rename>,
+        .link = metered<ops::link>,
+        .open = metered<ops::open>,
+        .read = metered<ops::read>,
+        .write = metered<ops::write>,
+        .flush = metered<ops::flush>,
+        .release = metered<ops::release>,
+        .fsync = metered<ops::fsync>,
+        .opendir = metered<ops::opendir>,
+        .readdir = metered<ops::readdir>,
+        .releasedir = metered<ops::releasedir>,
         .fsyncdir = nullptr,
-        .statfs = ops::statfs,
-        .setxattr = ops::setxattr,
+        .statfs = metered<ops::statfs>,
+        .setxattr = metered<ops::setxattr>,
         .getxattr = nullptr,
         .listxattr = nullptr,
-        .removexattr = ops::removexattr,
+        .removexattr = metered<ops::removexattr>,
         .access = nullptr,
-        .create = ops::create,
+        .create = metered<ops::create>,
         .getlk = nullptr,
         .setlk = nullptr,
         .bmap = nullptr,
@@ -74,10 +96,10 @@ const fuse_lowlevel_ops& filesystem_operations() {
         .poll = nullptr,
         .write_buf = nullptr,
         .retrieve_reply = nullptr,
-        .forget_multi = ops::forget_multi,
+        .forget_multi = metered<ops::forget_multi>,
         .flock = nullptr,
-        .fallocate = ops::fallocate,
-        .readdirplus = ops::readdirplus,
+        .fallocate = metered<ops::fallocate>,
+        .readdirplus = metered<ops::readdirplus>,
         .copy_file_range = nullptr,
         .lseek = nullptr,
     };

@@ -11,6 +11,7 @@
 #include "mapfs/invalidator.hpp"
 #include "mapfs/open_windows.hpp"
 #include "mapfs/registry.hpp"
+#include "mapfs/request_meter.hpp"
 #include "mapfs/service_notifier.hpp"
 
 namespace mapfs {
@@ -24,6 +25,7 @@ struct Filesystem {
 
     Invalidator invalidator;
     OpenWindows open_windows;
+    RequestMeter requests;
     ServiceNotifier* notifier = nullptr;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::string mountpoint;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,12 +25,14 @@ public:
     void stopping();
     void status(const std::string& status);
 
-    // Pings WATCHDOG=1 at half the interval systemd asked for (WatchdogSec=).
-    void start_watchdog();
+    // Pings WATCHDOG=1 four times per interval systemd asked for
+    // (WatchdogSec=), each time `healthy` says the daemon is serving; a
+    // daemon stuck for the whole interval is then restarted by systemd.
+    void start_watchdog(std::function<bool()> healthy);
     void stop_watchdog();
 
 private:
-    void watchdog_loop(std::uint64_t interval_us);
+    void watchdog_loop(std::uint64_t interval_us, const std::function<bool()>& healthy);
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -100,6 +100,44 @@ TEST_F(ServiceTest, WatchdogPingsWhenSystemdAsks) {
     EXPECT_GE(pings, 4) << "WatchdogSec=200ms wants a ping at least every 100 ms";
 }
 
+// Counts WATCHDOG=1 pings over `milliseconds`.
+int pings_during(NotifySocket& notify, int milliseconds) {
+    int pings = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
+    while (std::chrono::steady_clock::now() < deadline)
+        if (notify.receive(20).find("WATCHDOG=1") != std::string::npos) ++pings;
+    return pings;
+}
+
+// A daemon whose requests are stuck must stop pinging, so that systemd
+// restarts it. The stuck request is real: mapfs "outer" serves a window of a
+// file on mapfs "inner", and inner is stopped (SIGSTOP) while a client reads
+// through outer, whose request then waits in a page fault on inner's file.
+TEST_F(ServiceTest, WatchdogStopsWhileRequestsAreStuckAndResumes) {
+    mount_args({"-w", "disk:file=" + disk.string() + ",cache=auto", mnt.string()});
+    const std::filesystem::path outer_mnt = dir / "outer";
+    std::filesystem::create_directory(outer_mnt);
+    MountedMapfs outer({"-w", "w:file=" + at("disk").string() + ",access=read,cache=none", outer_mnt.string()}, outer_mnt,
+                       dir / "outer.log", {notify.environment(), "WATCHDOG_USEC=200000"});
+    ASSERT_TRUE(outer.live()) << outer.log();
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    EXPECT_GE(pings_during(notify, 500), 4) << "an idle daemon is healthy";
+
+    ASSERT_EQ(::kill(daemon->pid(), SIGSTOP), 0);
+    struct Resume {
+        pid_t pid;
+        ~Resume() { ::kill(pid, SIGCONT); }
+    } resume{daemon->pid()};
+    std::thread reader([&] { run("timeout 30 dd if=" + quote((outer_mnt / "w").string()) + " of=/dev/null bs=64k count=1"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the read reaches outer and sticks
+    while (!notify.receive(0).empty()) {}  // pings sent before it stuck
+    const int pings_while_stuck = pings_during(notify, 800);
+    ::kill(daemon->pid(), SIGCONT);
+    reader.join();
+    EXPECT_EQ(pings_while_stuck, 0) << "outer pinged while its read request was stuck";
+    EXPECT_GE(pings_during(notify, 500), 4) << "pings must resume once requests finish";
+}
+
 TEST_F(ServiceTest, SigtermSaysStoppingAndExitsZero) {
     dir.write_file("mapfs.toml", config(window("a", "0", "4096")));
     mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
