@@ -12,13 +12,20 @@ namespace {
 void invalidate_overlapping(Filesystem& filesystem, const Window& writer, const ByteRange& written) {
     const std::uint64_t start = writer.offset_bytes() + written.offset;
     const std::uint64_t end = start + written.length;
-    filesystem.current_registry()->for_each_overlapping(writer, start, written.length, [&](InodeNumber ino, const Window& other) {
+    const auto invalidate = [&](InodeNumber ino, const Window& other) {
         if (other.cache() == CacheMode::none) return;  // direct I/O caches nothing
         // An auto window's cache is dropped at open, so a closed one has none.
         if (other.cache() == CacheMode::automatic && other.open_handles.load(std::memory_order_relaxed) == 0) return;
         const std::uint64_t from = std::max(start, other.offset_bytes());
         const std::uint64_t to = std::min(end, other.offset_bytes() + other.length_bytes());
-        filesystem.invalidator.invalidate(ino, from - other.offset_bytes(), to - from);
+        if (from < to) filesystem.invalidator.invalidate(ino, from - other.offset_bytes(), to - from);
+    };
+    filesystem.current_registry()->for_each_overlapping(writer, start, written.length, invalidate);
+    // Windows a reload replaced while they stayed open still cache pages.
+    if (!filesystem.open_windows.any_retired()) return;
+    filesystem.open_windows.for_each_retired([&](InodeNumber ino, const Window& other) {
+        if (&other != &writer && other.region().identity() == writer.region().identity())
+            invalidate(ino, other);
     });
 }
 

@@ -1,6 +1,7 @@
 #include "mapfs/region.hpp"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 namespace mapfs {
 
@@ -28,6 +29,8 @@ Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optiona
     region->anon_ = opened.anon;
     region->size_bytes_ = opened.size_bytes;
     region->fd_ = std::move(opened.fd);
+    struct stat info {};
+    if (::fstat(region->fd_.get(), &info) == 0) region->identity_ = {info.st_dev, info.st_ino};
     if (region->anon_) region->advise_huge_pages();
     return region;
 }

@@ -53,11 +53,11 @@ void Registry::sort_children() {
 }
 
 void Registry::build_overlap_indexes() {
-    std::unordered_map<const Region*, std::vector<OverlapIndex::Entry>> entries;
+    std::map<FileIdentity, std::vector<OverlapIndex::Entry>> entries;
     for (std::uint32_t id = 0; id < window_inodes_.size(); ++id) {
         const Window& window = *node_at(window_inodes_[id]).window;
         if (window.length_bytes() == 0) continue;
-        entries[&window.region()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
+        entries[window.region().identity()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
     }
     for (auto& [region, list] : entries) overlaps_.emplace(region, OverlapIndex(std::move(list)));
     std::unordered_set<const Region*> regions;

@@ -109,6 +109,7 @@ bool Reloader::reload() {
         return false;
     }
     filesystem_.set_registry(loaded->registry);
+    filesystem_.open_windows.retire_missing(*loaded->registry);
     forget_old_names(*old);
     log::info("reloaded: {}", status_line(filesystem_));
     filesystem_.notifier->ready(status_line(filesystem_));

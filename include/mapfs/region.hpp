@@ -5,6 +5,9 @@
 // cannot write through a read window.
 #pragma once
 
+#include <sys/types.h>
+
+#include <compare>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,6 +19,15 @@
 #include "mapfs/window_math.hpp"
 
 namespace mapfs {
+
+// Which file a region maps (device and inode; a memfd has its own): the same
+// bytes across registries, so that writes through a window of a replaced
+// registry still reach the caches of today's windows, and back.
+struct FileIdentity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    auto operator<=>(const FileIdentity&) const = default;
+};
 
 class Region {
 public:
@@ -30,6 +42,7 @@ public:
     std::uint64_t size_bytes() const noexcept { return size_bytes_; }
     // The backing file or memfd, open as long as the region lives.
     int fd() const noexcept { return fd_.get(); }
+    FileIdentity identity() const noexcept { return identity_; }
     // The shared view that `read` or `write` windows serve from.
     const Mapping& view(Access access) const noexcept {
         return access == Access::write ? write_view_ : read_view_;
@@ -54,6 +67,7 @@ private:
     bool anon_ = false;
     std::uint64_t size_bytes_ = 0;
     UniqueFd fd_;
+    FileIdentity identity_;
     Mapping read_view_;
     Mapping write_view_;
 };

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -66,11 +67,12 @@ public:
     std::uint64_t total_window_bytes() const noexcept { return total_window_bytes_; }
 
     // Calls visit(inode, window) for every window other than `writer` whose
-    // bytes overlap [offset, offset + length) of the writer's region mapping.
+    // bytes overlap [offset, offset + length) of the writer's file (the
+    // writer may belong to an earlier registry).
     template <class Visit>
     void for_each_overlapping(const Window& writer, std::uint64_t region_offset,
                               std::uint64_t length, Visit&& visit) const {
-        const auto found = overlaps_.find(&writer.region());
+        const auto found = overlaps_.find(writer.region().identity());
         if (found == overlaps_.end()) return;
         found->second.for_each_overlap(region_offset, region_offset + length, [&](std::uint32_t id) {
             const InodeNumber ino = window_inodes_[id];
@@ -93,7 +95,7 @@ private:
     std::vector<Node> nodes_;  // [0] is the root; [i] is inode first_inode_ + i - 1
     std::vector<InodeNumber> window_inodes_;
     std::unordered_map<std::string, InodeNumber> directories_by_path_;  // used while building
-    std::unordered_map<const Region*, OverlapIndex> overlaps_;
+    std::map<FileIdentity, OverlapIndex> overlaps_;
     Ownership ownership_;
     std::uint64_t total_window_bytes_ = 0;
     std::size_t region_count_ = 0;

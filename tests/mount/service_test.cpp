@@ -214,6 +214,45 @@ TEST_F(ServiceTest, ReloadKeepsAnonymousMemoryOfTheSameNameAndSize) {
     EXPECT_EQ(ok("head -c 4 mnt/resized | od -An -c | tr -d ' '"), "\\0\\0\\0\\0\n");
 }
 
+// A reload gives every window a new inode, yet handles opened before it keep
+// their windows: writes must still drop cached pages across the two sets,
+// both from a new window to an old cached handle and back.
+TEST_F(ServiceTest, WritesDropCachedPagesAcrossAReload) {
+    const std::string keep = "cache = \"keep\"\n";
+    dir.write_file("mapfs.toml", config(window("w", "0", "8192") + window("k", "4096", "4096") + keep));
+    mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
+    ASSERT_NE(notify.wait_for("READY=1", 10000), "");
+    dir.write_file("new.toml", config(window("w", "0", "8192") + window("k2", "4096", "4096") + keep));
+    const std::string script = R"(
+import os, sys, time, signal
+pid, config, new_config = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def sees(fd, data):
+    deadline = time.time() + 5
+    while os.pread(fd, len(data), 0) != data and time.time() < deadline:
+        time.sleep(0.01)
+    return os.pread(fd, len(data), 0) == data
+k_old = os.open("k", os.O_RDONLY); os.pread(k_old, 16, 0)
+w_old = os.open("w", os.O_RDWR)
+os.rename(new_config, config)
+os.kill(pid, signal.SIGHUP)
+deadline = time.time() + 10
+while "k2" not in os.listdir(".") and time.time() < deadline:
+    time.sleep(0.02)
+w_new = os.open("w", os.O_RDWR)
+os.pwrite(w_new, b"NEW-WINDOW-WRITE", 4096)
+print(sees(k_old, b"NEW-WINDOW-WRITE"))
+k2 = os.open("k2", os.O_RDONLY); os.pread(k2, 16, 0)
+os.pwrite(w_old, b"OLD-HANDLE-WRITE", 4096)
+print(sees(k2, b"OLD-HANDLE-WRITE"))
+)";
+    dir.write_file("reload.py", script);
+    const CommandResult result = run("timeout 60 python3 " + quote((dir / "reload.py").string()) + " " +
+                                         std::to_string(daemon->pid()) + " " + quote((dir / "mapfs.toml").string()) + " " +
+                                         quote((dir / "new.toml").string()), mnt);
+    ASSERT_EQ(result.status, 0) << result.output;
+    EXPECT_EQ(result.output, "True\nTrue\n");
+}
+
 TEST_F(ServiceTest, AReloadWithAnErrorIsRejectedWhole) {
     dir.write_file("mapfs.toml", config(window("a", "0", "4096") + window("b", "4096", "4096")));
     mount_args({(dir / "mapfs.toml").string(), mnt.string()}, {notify.environment()});
