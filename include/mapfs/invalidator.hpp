@@ -30,7 +30,7 @@ public:
     ~Invalidator() { stop(); }
 
     void start(fuse_session* session);
-    // Sends what is queued, then joins the thread.
+    // Drops what is queued (the mount is going away) and joins the thread.
     void stop();
 
     // Drop the kernel's cached pages of [offset, offset + length) of `ino`.

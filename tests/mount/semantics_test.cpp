@@ -88,6 +88,18 @@ TEST_F(SemanticsTest, OTruncIsAcceptedAndChangesNothing) {
     expect_unchanged();
 }
 
+// A handle opened with O_TRUNC and left idle (`exec 3>window`) must not make
+// the window look empty to everyone else.
+TEST_F(SemanticsTest, AnIdleOTruncHandleLeavesTheSizeAlone) {
+    EXPECT_EQ(python(R"(
+fd = os.open('rw', os.O_WRONLY | os.O_TRUNC)
+time.sleep(0.5)
+print(os.stat('rw').st_size, len(open('rw', 'rb').read()))
+os.close(fd)
+)"), "5000 5000\n");
+    expect_unchanged();
+}
+
 TEST_F(SemanticsTest, TruncateToTheSameSizeSucceedsToAnotherSizeIsEinval) {
     ok("truncate -s 5000 " + quote(at("rw").string()));
     EXPECT_EQ(python(R"(
