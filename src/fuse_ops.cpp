@@ -36,8 +36,9 @@ void init(void* userdata, fuse_conn_info* connection) noexcept {
 
 namespace {
 
-// Every request goes through here, counted for the watchdog (see
-// request_meter.hpp). INIT is not a request of a client.
+// With a watchdog, every request goes through here, counted (see
+// request_meter.hpp); without one the table holds the operations bare, so
+// the read/write path pays nothing. INIT is not a request of a client.
 template <auto Operation>
 struct Metered;
 
@@ -51,44 +52,43 @@ struct Metered<Operation> {
     }
 };
 
-template <auto Operation>
-constexpr auto metered = &Metered<Operation>::call;
+template <bool Counted, auto Operation>
+constexpr auto op = Counted ? &Metered<Operation>::call : Operation;
 
-}  // namespace
-
-const fuse_lowlevel_ops& filesystem_operations() {
+template <bool Counted>
+const fuse_lowlevel_ops& operations_table() {
     static const fuse_lowlevel_ops operations{
         .init = ops::init,
         .destroy = nullptr,
-        .lookup = metered<ops::lookup>,
-        .forget = metered<ops::forget>,
-        .getattr = metered<ops::getattr>,
-        .setattr = metered<ops::setattr>,
+        .lookup = op<Counted, ops::lookup>,
+        .forget = op<Counted, ops::forget>,
+        .getattr = op<Counted, ops::getattr>,
+        .setattr = op<Counted, ops::setattr>,
         .readlink = nullptr,
-        .mknod = metered<ops::mknod>,
-        .mkdir = metered<ops::mkdir>,
-        .unlink = metered<ops::unlink>,
-        .rmdir = metered<ops::rmdir>,
-        .symlink = metered<ops::symlink>,
-        .rename = metered<ops::rename>,
-        .link = metered<ops::link>,
-        .open = metered<ops::open>,
-        .read = metered<ops::read>,
-        .write = metered<ops::write>,
-        .flush = metered<ops::flush>,
-        .release = metered<ops::release>,
-        .fsync = metered<ops::fsync>,
-        .opendir = metered<ops::opendir>,
-        .readdir = metered<ops::readdir>,
-        .releasedir = metered<ops::releasedir>,
+        .mknod = op<Counted, ops::mknod>,
+        .mkdir = op<Counted, ops::mkdir>,
+        .unlink = op<Counted, ops::unlink>,
+        .rmdir = op<Counted, ops::rmdir>,
+        .symlink = op<Counted, ops::symlink>,
+        .rename = op<Counted, ops::rename>,
+        .link = op<Counted, ops::link>,
+        .open = op<Counted, ops::open>,
+        .read = op<Counted, ops::read>,
+        .write = op<Counted, ops::write>,
+        .flush = op<Counted, ops::flush>,
+        .release = op<Counted, ops::release>,
+        .fsync = op<Counted, ops::fsync>,
+        .opendir = op<Counted, ops::opendir>,
+        .readdir = op<Counted, ops::readdir>,
+        .releasedir = op<Counted, ops::releasedir>,
         .fsyncdir = nullptr,
-        .statfs = metered<ops::statfs>,
-        .setxattr = metered<ops::setxattr>,
+        .statfs = op<Counted, ops::statfs>,
+        .setxattr = op<Counted, ops::setxattr>,
         .getxattr = nullptr,
         .listxattr = nullptr,
-        .removexattr = metered<ops::removexattr>,
+        .removexattr = op<Counted, ops::removexattr>,
         .access = nullptr,
-        .create = metered<ops::create>,
+        .create = op<Counted, ops::create>,
         .getlk = nullptr,
         .setlk = nullptr,
         .bmap = nullptr,
@@ -96,14 +96,20 @@ const fuse_lowlevel_ops& filesystem_operations() {
         .poll = nullptr,
         .write_buf = nullptr,
         .retrieve_reply = nullptr,
-        .forget_multi = metered<ops::forget_multi>,
+        .forget_multi = op<Counted, ops::forget_multi>,
         .flock = nullptr,
-        .fallocate = metered<ops::fallocate>,
-        .readdirplus = metered<ops::readdirplus>,
+        .fallocate = op<Counted, ops::fallocate>,
+        .readdirplus = op<Counted, ops::readdirplus>,
         .copy_file_range = nullptr,
         .lseek = nullptr,
     };
     return operations;
+}
+
+}  // namespace
+
+const fuse_lowlevel_ops& filesystem_operations(bool count_requests) {
+    return count_requests ? operations_table<true>() : operations_table<false>();
 }
 
 std::string status_line(const Filesystem& filesystem) {

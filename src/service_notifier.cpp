@@ -35,6 +35,8 @@ void ServiceNotifier::stopping() { notify("STOPPING=1"); }
 
 void ServiceNotifier::status(const std::string& status) { notify("STATUS=" + status); }
 
+bool ServiceNotifier::watchdog_requested() noexcept { return sd_watchdog_enabled(0, nullptr) > 0; }
+
 void ServiceNotifier::start_watchdog(std::function<bool()> healthy) {
     std::uint64_t interval_us = 0;
     if (sd_watchdog_enabled(0, &interval_us) <= 0 || interval_us == 0) return;

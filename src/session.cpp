@@ -8,11 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <cstring>
-
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "mapfs/log.hpp"
@@ -88,7 +87,7 @@ SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settin
     std::vector<char*> argv;
     for (std::string& argument : arguments) argv.push_back(argument.data());
     fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-    const fuse_lowlevel_ops& operations = filesystem_operations();
+    const fuse_lowlevel_ops& operations = filesystem_operations(ServiceNotifier::watchdog_requested());
     SessionPointer session(fuse_session_new(&args, &operations, sizeof operations, &filesystem), fuse_session_destroy);
     fuse_opt_free_args(&args);
     return session;

@@ -46,6 +46,17 @@ std::uint64_t physical_memory_bytes() {
     return static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page_size();
 }
 
+// ONFAULT: pages a copy window copies on write later are locked as they
+// come, instead of copying every page up front.
+std::string lock_pages(const Window& window, const PageRange& range) {
+    if (::mlock2(range.start, range.length, MLOCK_ONFAULT) == 0) return "";
+    const int error = errno;
+    std::string message = failure(window, "lock", std::strerror(error));
+    if (error == ENOMEM || error == EPERM)
+        message += " (RLIMIT_MEMLOCK is " + memlock_limit() + "; raise it with ulimit -l, or LimitMEMLOCK= in the service)";
+    return message;
+}
+
 }  // namespace
 
 std::string bring_in_pages(const Window& window) {
@@ -64,25 +75,17 @@ std::string bring_in_pages(const Window& window) {
     if (::madvise(range.start, range.length, MADV_POPULATE_READ) != 0)
         return failure(window, what, std::strerror(errno)) + "\n";
     if (window.pages() != PageMode::lock) return "";
-    // ONFAULT: pages a copy window copies on write later are locked as they
-    // come, instead of copying every page up front.
-    if (::mlock2(range.start, range.length, MLOCK_ONFAULT) != 0) {
-        const int error = errno;
-        std::string message = failure(window, "lock", std::strerror(error));
-        if (error == ENOMEM || error == EPERM)
-            message += " (RLIMIT_MEMLOCK is " + memlock_limit() +
-                       "; raise it with ulimit -l, or LimitMEMLOCK= in the service)";
-        return message + "\n";
-    }
-    return "";
+    const std::string locking = lock_pages(window, range);
+    return locking.empty() ? "" : locking + "\n";
 }
 
 void lock_pages_after_fork(const Registry& registry) {
     for (const InodeNumber ino : registry.window_inodes()) {
         const Window& window = *registry.find(ino)->window;
-        if (window.pages() != PageMode::lock) continue;
-        const std::string failure = bring_in_pages(window);
-        if (!failure.empty()) log::error("{}", failure.substr(0, failure.size() - 1));
+        if (window.pages() != PageMode::lock || window.length_bytes() == 0) continue;
+        // The pages are still resident (the mappings are shared with the
+        // parent); only the locks are gone.
+        if (const std::string failure = lock_pages(window, pages_of(window)); !failure.empty()) log::error("{}", failure);
     }
 }
 

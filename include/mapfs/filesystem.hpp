@@ -64,7 +64,8 @@ void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file);
 // "2 regions, 5 windows on /mnt": the STATUS= line for systemd.
 std::string status_line(const Filesystem& filesystem);
 
-// The lowlevel operations table.
-const fuse_lowlevel_ops& filesystem_operations();
+// The lowlevel operations table; `count_requests` for a watchdog that
+// must tell a serving daemon from a stuck one (Filesystem::requests).
+const fuse_lowlevel_ops& filesystem_operations(bool count_requests);
 
 }  // namespace mapfs

@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>

@@ -25,6 +25,8 @@ public:
     void stopping();
     void status(const std::string& status);
 
+    // Whether systemd asked for watchdog pings (WatchdogSec=).
+    static bool watchdog_requested() noexcept;
     // Pings WATCHDOG=1 four times per interval systemd asked for
     // (WatchdogSec=), each time `healthy` says the daemon is serving; a
     // daemon stuck for the whole interval is then restarted by systemd.
