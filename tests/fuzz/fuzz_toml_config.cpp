@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "mapfs/config_toml.hpp"
-#include "mapfs/log.hpp"
+#include "config/config_toml.hpp"
+#include "base/log.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);

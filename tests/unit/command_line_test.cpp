@@ -1,5 +1,5 @@
 // The command line: parse_command_line, then build_config turning it into a Config.
-#include "mapfs/command_line.hpp"
+#include "config/command_line.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "mapfs/config_builder.hpp"
-#include "mapfs/plan.hpp"
+#include "config/config_builder.hpp"
+#include "config/plan.hpp"
 #include "temp_dir.hpp"
 
 namespace {

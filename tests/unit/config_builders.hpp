@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "mapfs/config.hpp"
+#include "config/config.hpp"
 
 namespace mapfs::testing {
 

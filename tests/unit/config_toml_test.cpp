@@ -1,5 +1,5 @@
 // The TOML configuration file: every key, every type, and file:line in errors.
-#include "mapfs/config_toml.hpp"
+#include "config/config_toml.hpp"
 
 #include <gtest/gtest.h>
 

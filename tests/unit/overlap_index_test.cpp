@@ -1,5 +1,5 @@
 // OverlapIndex against a brute-force scan.
-#include "mapfs/overlap_index.hpp"
+#include "namespace/overlap_index.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // map_windows: regions map their files once per access (one MAP_SHARED
 // PROT_READ view for read windows, one PROT_READ|PROT_WRITE view for write
 // windows), copy windows get private mappings, and the bytes are the file's.
-#include "mapfs/region.hpp"
+#include "mapping/region.hpp"
 
 #include <sys/mman.h>
 
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "mapfs/plan.hpp"
-#include "mapfs/window.hpp"
+#include "config/plan.hpp"
+#include "mapping/window.hpp"
 #include "config_builders.hpp"
 #include "temp_dir.hpp"
 

@@ -1,5 +1,5 @@
 // Registry: the mount's namespace built from mapped windows.
-#include "mapfs/registry.hpp"
+#include "namespace/registry.hpp"
 
 #include <sys/stat.h>
 
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "mapfs/plan.hpp"
-#include "mapfs/window.hpp"
+#include "config/plan.hpp"
+#include "mapping/window.hpp"
 #include "config_builders.hpp"
 #include "temp_dir.hpp"
 

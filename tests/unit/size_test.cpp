@@ -1,5 +1,5 @@
 // parse_size / format_size: the size words of the -w specs and the TOML file.
-#include "mapfs/size.hpp"
+#include "config/size.hpp"
 
 #include <gtest/gtest.h>
 

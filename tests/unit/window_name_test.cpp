@@ -1,5 +1,5 @@
 // Window names: relative paths whose components become directories.
-#include "mapfs/window_name.hpp"
+#include "config/window_name.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The -w/--window argument: 'NAME:key=value,key=value,flag'.
-#include "mapfs/window_spec.hpp"
+#include "config/window_spec.hpp"
 
 #include <gtest/gtest.h>
 

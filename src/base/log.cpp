@@ -1,0 +1,76 @@
+#include "base/log.hpp"
+
+#include <fuse_log.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdlib>
+#include <cstdio>
+
+namespace mapfs::log {
+namespace {
+
+void fuse_message(enum fuse_log_level level, const char* format, va_list arguments) {
+    char text[1024];
+    std::vsnprintf(text, sizeof text, format, arguments);
+    std::string message(text);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    switch (level) {
+        case FUSE_LOG_EMERG:
+        case FUSE_LOG_ALERT:
+        case FUSE_LOG_CRIT: spdlog::critical("fuse: {}", message); break;
+        case FUSE_LOG_ERR: spdlog::error("fuse: {}", message); break;
+        case FUSE_LOG_WARNING: spdlog::warn("fuse: {}", message); break;
+        case FUSE_LOG_NOTICE:
+        case FUSE_LOG_INFO: spdlog::info("fuse: {}", message); break;
+        case FUSE_LOG_DEBUG: spdlog::debug("fuse: {}", message); break;
+    }
+}
+
+// systemd sets JOURNAL_STREAM to the device and inode of the stderr it
+// connected to the journal; if stderr is still that, log there natively.
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat info {};
+    if (stream == nullptr || ::fstat(STDERR_FILENO, &info) != 0) return false;
+    return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) == stream;
+}
+
+std::shared_ptr<spdlog::logger> make_logger() {
+    if (stderr_is_journal()) {
+        // The journal keeps time, pid and priority itself.
+        auto logger = std::make_shared<spdlog::logger>("mapfs", std::make_shared<spdlog::sinks::systemd_sink_mt>("mapfs"));
+        logger->set_pattern("%v");
+        return logger;
+    }
+    auto logger = spdlog::stderr_logger_mt("mapfs");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e mapfs[%P] %l: %v");
+    return logger;
+}
+
+}  // namespace
+
+void setup(const std::string& level, bool debug) {
+    auto logger = make_logger();
+    spdlog::set_default_logger(logger);
+    const std::string name = level == "warning" ? "warn" : level;
+    spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::from_str(name));
+    fuse_set_log_func(fuse_message);
+}
+
+void to_syslog_in_background() {
+    if (stderr_is_journal()) return;  // the journal has it already
+    // syslog's own header carries time, name and pid.
+    auto logger = std::make_shared<spdlog::logger>(
+        "mapfs", std::make_shared<spdlog::sinks::syslog_sink_mt>("mapfs", LOG_PID, LOG_DAEMON, true));
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::default_logger()->level());
+    spdlog::set_default_logger(logger);
+}
+
+}  // namespace mapfs::log

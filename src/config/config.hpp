@@ -1,0 +1,61 @@
+// Parsed configuration: what the user asked for, before any file is opened.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/access.hpp"
+#include "config/config_error.hpp"
+
+namespace mapfs {
+
+struct RegionConfig {
+    std::string name;
+    std::string where;  // "file.toml:12" or "argument -w '...'"
+    std::optional<std::string> file;
+    bool anon = false;
+    std::optional<std::uint64_t> size_bytes;
+};
+
+struct WindowConfig {
+    std::string name;
+    std::string where;
+    std::string region;
+    std::uint64_t offset_bytes = 0;
+    std::optional<std::uint64_t> length_bytes;  // none: to the end of the region
+    std::optional<Access> access;               // none: write when the file allows it
+    std::optional<mode_t> mode;
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+    std::optional<CacheMode> cache;
+    std::optional<PageMode> pages;
+};
+
+struct MountOptions {
+    CacheMode cache = CacheMode::automatic;
+    bool allow_other = false;
+    bool read_only = false;
+    std::string log_level = "info";
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+    std::optional<mode_t> umask;
+    std::string fsname;
+    // Detach a mount that a killed mapfs left on the mount point first.
+    bool detach_stale = false;
+    // Options handed to the kernel mount as they are (nosuid, noexec, ...).
+    std::vector<std::string> kernel_options;
+};
+
+struct Config {
+    std::optional<std::string> mountpoint;
+    std::string mountpoint_where;
+    MountOptions options;
+    std::vector<RegionConfig> regions;
+    std::vector<WindowConfig> windows;
+};
+
+}  // namespace mapfs

@@ -1,0 +1,24 @@
+// Value parsers shared by the TOML file and the -w/-o arguments.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/expected.hpp"
+
+namespace mapfs {
+
+// Octal permission bits, "0640" or "640".
+Parsed<mode_t> parse_mode(std::string_view text);
+// A numeric user or group id.
+Parsed<std::uint32_t> parse_id(std::string_view text);
+// "true"/"false" and the usual spellings.
+Parsed<bool> parse_bool(std::string_view text);
+
+// trace, debug, info, warn (or warning), error, critical, off.
+Parsed<std::string> parse_log_level(std::string_view text);
+
+}  // namespace mapfs

@@ -1,0 +1,85 @@
+#include "config/mount_options.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "config/config_values.hpp"
+
+namespace mapfs {
+namespace {
+
+// Handed to the kernel mount unchanged.
+const std::vector<std::string> kernel_flags{"nosuid", "suid", "nodev", "dev", "noexec", "exec",
+                                            "noatime", "atime", "relatime", "norelatime", "strictatime",
+                                            "nodiratime", "diratime", "sync", "async", "dirsync",
+                                            "allow_root", "auto_unmount"};
+// Passed by mount(8), fstab and systemd; they mean nothing to the daemon.
+const std::vector<std::string> ignored_flags{"defaults", "auto", "noauto", "nofail", "_netdev", "user",
+                                             "nouser", "users", "owner", "group", "default_permissions"};
+const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsname", "log_level", "max_read"};
+
+std::vector<std::string> all_known_words() {
+    std::vector<std::string> words{"ro", "rw", "allow_other", "detach_stale"};
+    for (const auto* list : {&kernel_flags, &ignored_flags, &valued_keys}) words.insert(words.end(), list->begin(), list->end());
+    return words;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& word) {
+    return std::find(list.begin(), list.end(), word) != list.end();
+}
+
+void apply_value(const std::string& key, const std::string& value, const std::string& where,
+                 MountOptions& options, ConfigErrors& errors) {
+    const std::string subject = "option \"" + key + "\"";
+    auto take = [&](const auto& parsed, auto& target) {
+        if (parsed) target = *parsed;
+        else errors.add(where, subject, "", parsed.error());
+    };
+    if (key == "cache") take(parse_cache_mode(value), options.cache);
+    else if (key == "uid") take(parse_id(value), options.uid);
+    else if (key == "gid") take(parse_id(value), options.gid);
+    else if (key == "umask") take(parse_mode(value), options.umask);
+    else if (key == "fsname") options.fsname = value;
+    else if (key == "log_level") take(parse_log_level(value), options.log_level);
+    else if (key == "max_read") options.kernel_options.push_back(key + "=" + value);
+}
+
+void apply_one(const std::string& option, const std::string& where, MountOptions& options,
+               ConfigErrors& errors) {
+    const std::size_t equals = option.find('=');
+    const std::string key = option.substr(0, equals);
+    if (equals != std::string::npos && contains(valued_keys, key)) {
+        apply_value(key, option.substr(equals + 1), where, options, errors);
+    } else if (option == "ro" || option == "rw") {
+        options.read_only = option == "ro";
+    } else if (option == "allow_other") {
+        options.allow_other = true;
+    } else if (option == "detach_stale") {
+        options.detach_stale = true;
+    } else if (contains(kernel_flags, option)) {
+        options.kernel_options.push_back(option);
+    } else if (contains(ignored_flags, option) || key.rfind("x-", 0) == 0 || key == "comment") {
+        // mount(8) and systemd options; nothing to do.
+    } else {
+        std::string message = contains(valued_keys, key) ? "needs a value (" + key + "=...)"
+                                                         : "unknown mount option \"" + option + "\"";
+        const std::string hint = closest_word(key, all_known_words());
+        if (!hint.empty() && hint != key) message += " (did you mean \"" + hint + "\"?)";
+        errors.add(where, "", "", message);
+    }
+}
+
+}  // namespace
+
+void apply_mount_options(const std::string& list, const std::string& where, MountOptions& options,
+                         ConfigErrors& errors) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        const std::string option = list.substr(start, comma - start);
+        if (!option.empty()) apply_one(option, where, options, errors);
+        start = comma + 1;
+    }
+}
+
+}  // namespace mapfs

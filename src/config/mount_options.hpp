@@ -1,0 +1,15 @@
+// -o options: the ones mapfs reads, the ones the kernel mount takes, and the
+// generic ones mount(8) passes that mean nothing to a FUSE daemon.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+
+namespace mapfs {
+
+// Applies a comma-separated -o list to `options`.
+void apply_mount_options(const std::string& list, const std::string& where,
+                         MountOptions& options, ConfigErrors& errors);
+
+}  // namespace mapfs

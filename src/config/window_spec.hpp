@@ -1,0 +1,21 @@
+// The -w/--window argument: 'NAME:key=value,key=value,flag'.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace mapfs {
+
+struct WindowSpec {
+    WindowConfig window;
+    // A region the spec brings with it (file= or anon); none when it names
+    // region= or means the SOURCE file.
+    std::optional<RegionConfig> region;
+};
+
+// Parses one spec; errors go to `errors` and the result is then empty.
+std::optional<WindowSpec> parse_window_spec(const std::string& spec, ConfigErrors& errors);
+
+}  // namespace mapfs

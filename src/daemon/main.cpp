@@ -1,0 +1,65 @@
+// mapfs: argument handling and start-up.
+#include <malloc.h>
+
+#include <iostream>
+#include <string_view>
+
+#include "config/command_line.hpp"
+#include "mapping/fault_guard.hpp"
+#include "fuse/filesystem.hpp"
+#include "namespace/loader.hpp"
+#include "base/log.hpp"
+#include "daemon/reloader.hpp"
+#include "daemon/session.hpp"
+#include "daemon/status_command.hpp"
+#include "version.hpp"
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+int report(const mapfs::LoadFailure& failure) {
+    std::cerr << failure.message;
+    return failure.exit_status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::string_view(argv[1]) == "status") return mapfs::run_status_command(argc, argv);
+    mapfs::ConfigErrors errors;
+    const mapfs::CommandLine command_line = mapfs::parse_command_line(argc, argv, errors);
+    if (command_line.help) {
+        std::cout << mapfs::usage_text("mapfs");
+        return 0;
+    }
+    if (command_line.version) {
+        std::cout << "mapfs " << mapfs::version << "\n";
+        return 0;
+    }
+    if (!errors.empty()) {
+        std::cerr << errors.to_string();
+        return exit_usage;
+    }
+    auto config = mapfs::read_config(command_line);
+    if (!config) return report(config.error());
+    mapfs::log::setup(config->options.log_level, command_line.debug);
+    if (config->options.detach_stale && config->mountpoint) mapfs::detach_stale_mount(*config->mountpoint);
+    mapfs::install_fault_handler();
+    auto loaded = mapfs::map_config(std::move(*config), mapfs::first_window_inode);
+    if (!loaded) return report(loaded.error());
+
+    mapfs::ServiceNotifier notifier;
+    mapfs::Filesystem filesystem;
+    filesystem.set_registry(loaded->registry);
+    filesystem.notifier = &notifier;
+    filesystem.mountpoint = loaded->mountpoint;
+    filesystem.read_only = loaded->options.read_only;
+    mapfs::SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground,
+                                    command_line.debug, command_line.single_thread};
+    // Parsing a large config leaves freed heap behind; give it back before
+    // the daemon settles for a long life.
+    ::malloc_trim(0);
+    mapfs::Reloader reloader(filesystem, command_line);
+    return mapfs::run_session(filesystem, reloader, settings);
+}

@@ -1,0 +1,52 @@
+#include "mapping/fault_guard.hpp"
+
+#include <setjmp.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+namespace mapfs {
+namespace {
+
+// The jump target of the guarded copy running on this thread, if any.
+// volatile: the compiler must not drop the store before memcpy, whose
+// faults it cannot see.
+thread_local sigjmp_buf* volatile active_jump = nullptr;
+struct sigaction previous_action {};
+
+void on_sigbus(int signal, siginfo_t*, void*) {
+    if (active_jump != nullptr) siglongjmp(*active_jump, 1);
+    // Not a guarded copy: a real bug. Die the way we would have without us.
+    ::sigaction(SIGBUS, &previous_action, nullptr);
+    ::raise(signal);
+}
+
+}  // namespace
+
+void install_fault_handler() {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    // SA_NODEFER: leaving the handler by siglongjmp must not leave SIGBUS
+    // blocked, and sigsetjmp need not save the mask (a syscall per copy).
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGBUS, &action, &previous_action);
+}
+
+int guarded_copy(void* destination, const void* source, std::size_t length) noexcept {
+    sigjmp_buf jump;
+    if (sigsetjmp(jump, 0) != 0) {
+        active_jump = nullptr;
+        return EIO;
+    }
+    active_jump = &jump;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    std::memcpy(destination, source, length);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    active_jump = nullptr;
+    return 0;
+}
+
+}  // namespace mapfs

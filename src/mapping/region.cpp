@@ -1,0 +1,65 @@
+#include "mapping/region.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+namespace mapfs {
+
+namespace {
+
+Result<Mapping> map_view(int fd, const std::optional<PageSpan>& extent, int prot) noexcept {
+    if (!extent) return Mapping{};
+    return Mapping::map(fd, extent->file_offset, extent->length, prot, MAP_SHARED);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optional<PageSpan> read_extent,
+                                               std::optional<PageSpan> write_extent) noexcept {
+    std::shared_ptr<Region> region(new (std::nothrow) Region());
+    if (!region) return unexpected(ENOMEM);
+    auto read_view = map_view(opened.fd.get(), read_extent, PROT_READ);
+    if (!read_view) return unexpected(read_view.error());
+    auto write_view = map_view(opened.fd.get(), write_extent, PROT_READ | PROT_WRITE);
+    if (!write_view) return unexpected(write_view.error());
+    region->read_view_ = std::move(*read_view);
+    region->write_view_ = std::move(*write_view);
+    region->name_ = std::move(opened.name);
+    region->path_ = std::move(opened.path);
+    region->anon_ = opened.anon;
+    region->size_bytes_ = opened.size_bytes;
+    region->fd_ = std::move(opened.fd);
+    struct stat info {};
+    if (::fstat(region->fd_.get(), &info) == 0) region->identity_ = {info.st_dev, info.st_ino};
+    if (region->anon_) region->advise_huge_pages();
+    return region;
+}
+
+void Region::advise_huge_pages() const noexcept {
+    // Anonymous memory is a memfd (shmem): with huge pages it takes one fault
+    // and one TLB entry per 2 MiB instead of per 4 KiB. The kernel honours
+    // the advice when /sys/kernel/mm/transparent_hugepage/shmem_enabled is
+    // "advise" (or "within_size"/"always"); elsewhere it is a no-op, and a
+    // kernel without THP refuses it, which costs nothing either.
+    read_view_.advise(MADV_HUGEPAGE);
+    write_view_.advise(MADV_HUGEPAGE);
+}
+
+Region::~Region() {
+    // Stores through write windows must be in the file when mapfs has gone.
+    if (!anon_) write_view_.sync(0, write_view_.length_bytes());
+}
+
+std::byte* Region::view_address(Access access, std::uint64_t file_offset) const noexcept {
+    const Mapping& mapping = view(access);
+    return mapping.bytes().data() + (file_offset - mapping.file_offset());
+}
+
+Result<Mapping> Region::map_private(const PageSpan& span) const noexcept {
+    // MAP_NORESERVE: a large copy window should not be refused for commit
+    // charge it will never use; only the pages it writes cost memory.
+    return Mapping::map(fd_.get(), span.file_offset, span.length, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_NORESERVE);
+}
+
+}  // namespace mapfs

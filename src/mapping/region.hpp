@@ -1,0 +1,75 @@
+// A mapped thing: a backing file or anonymous memory, with the MAP_SHARED
+// mappings its windows serve from: one PROT_READ view for all `read`
+// windows, one PROT_READ|PROT_WRITE view for all `write` windows. Both show
+// the same page cache pages, so they are coherent, and a bug in the daemon
+// cannot write through a read window.
+#pragma once
+
+#include <sys/types.h>
+
+#include <compare>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "mapping/mapping.hpp"
+#include "config/plan.hpp"
+#include "mapping/unique_fd.hpp"
+#include "mapping/window_math.hpp"
+
+namespace mapfs {
+
+// Which file a region maps (device and inode; a memfd has its own): the same
+// bytes across registries, so that writes through a window of a replaced
+// registry still reach the caches of today's windows, and back.
+struct FileIdentity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    auto operator<=>(const FileIdentity&) const = default;
+};
+
+class Region {
+public:
+    // Each extent is the file range covering every window of that access
+    // (none when the region has no such window).
+    static Result<std::shared_ptr<Region>> create(OpenedRegion opened, std::optional<PageSpan> read_extent,
+                                                  std::optional<PageSpan> write_extent) noexcept;
+
+    const std::string& name() const noexcept { return name_; }
+    const std::string& path() const noexcept { return path_; }
+    bool anon() const noexcept { return anon_; }
+    std::uint64_t size_bytes() const noexcept { return size_bytes_; }
+    // The backing file or memfd, open as long as the region lives.
+    int fd() const noexcept { return fd_.get(); }
+    FileIdentity identity() const noexcept { return identity_; }
+    // The shared view that `read` or `write` windows serve from.
+    const Mapping& view(Access access) const noexcept {
+        return access == Access::write ? write_view_ : read_view_;
+    }
+
+    // Address of file byte `file_offset` inside view(access).
+    std::byte* view_address(Access access, std::uint64_t file_offset) const noexcept;
+
+    // A copy-on-write mapping of `span`, private to one window.
+    Result<Mapping> map_private(const PageSpan& span) const noexcept;
+
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    ~Region();
+
+private:
+    Region() = default;
+    void advise_huge_pages() const noexcept;
+
+    std::string name_;
+    std::string path_;
+    bool anon_ = false;
+    std::uint64_t size_bytes_ = 0;
+    UniqueFd fd_;
+    FileIdentity identity_;
+    Mapping read_view_;
+    Mapping write_view_;
+};
+
+}  // namespace mapfs

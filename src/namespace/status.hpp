@@ -1,0 +1,33 @@
+// The control file .mapfs/status: a read-only JSON report of the running
+// daemon. Its directory is not listed at the root, so it never mixes with
+// window names (".mapfs" is not a valid window name).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+#include <string_view>
+
+#include "namespace/registry.hpp"
+
+namespace mapfs {
+
+struct Filesystem;
+
+inline constexpr InodeNumber status_directory_inode = 2;
+inline constexpr InodeNumber status_file_inode = 3;
+static_assert(first_window_inode > status_file_inode);
+
+bool is_status_inode(InodeNumber ino) noexcept;
+// The status node called `name` in `parent`, or 0.
+InodeNumber status_lookup(InodeNumber parent, std::string_view name) noexcept;
+// Directory 0555 and file 0444, owned like the mount's root.
+struct stat status_attributes(InodeNumber ino, const Registry& registry) noexcept;
+// Entry `index` of the .mapfs directory: ".", "..", "status".
+std::pair<const char*, InodeNumber> status_directory_entry(std::size_t index) noexcept;
+inline constexpr std::size_t status_directory_entries = 3;
+
+// The report: version, mount point, uptime, regions and windows.
+std::string status_json(const Filesystem& filesystem);
+
+}  // namespace mapfs
