@@ -57,11 +57,11 @@ std::string check_mountpoint(const Config& config, ConfigErrors& errors) {
 
 class Planner {
 public:
-    Planner(Config config, ConfigErrors& errors, std::span<const KeptMemory> kept)
-        : config_(std::move(config)), errors_(errors), kept_(kept) {}
+    Planner(Config config, ConfigErrors& errors, const Replanning& replanning)
+        : config_(std::move(config)), errors_(errors), kept_(replanning.kept), mounted_on_(replanning.mounted_on) {}
 
     std::optional<Plan> make() {
-        plan_.mountpoint = check_mountpoint(config_, errors_);
+        plan_.mountpoint = mounted_on_.empty() ? check_mountpoint(config_, errors_) : mounted_on_;
         plan_.options = config_.options;
         for (const RegionConfig& region : config_.regions) add_region(region);
         check_window_names();
@@ -134,17 +134,25 @@ private:
         const std::string& path = *region.file;
         if (region.size_bytes)
             errors_.add(region.where, subject, "size", "size applies to anonymous regions; a file region has the file's size");
+        // A look before opening spares a device that acts on open (a
+        // watchdog, a tape) in the common case; the check that counts is on
+        // the open descriptor, since the path may change in between.
         struct stat info {};
         if (::stat(path.c_str(), &info) != 0) {
             errors_.add(region.where, subject, "file", quoted(path) + ": " + std::strerror(errno));
             return std::nullopt;
         }
-        if (!S_ISREG(info.st_mode) && !S_ISBLK(info.st_mode)) {
-            errors_.add(region.where, subject, "file", quoted(path) + (S_ISDIR(info.st_mode) ? " is a directory" : " is not a regular file or block device"));
+        if (const std::string problem = file_type_problem(info); !problem.empty()) {
+            errors_.add(region.where, subject, "file", quoted(path) + problem);
             return std::nullopt;
         }
         OpenedRegion opened;
         if (!open_backing(region, opened)) return std::nullopt;
+        if (::fstat(opened.fd.get(), &info) != 0 || !file_type_problem(info).empty()) {
+            errors_.add(region.where, subject, "file", quoted(path) + file_type_problem(info) + " (it changed while mapfs opened it)");
+            return std::nullopt;
+        }
+        ::fcntl(opened.fd.get(), F_SETFL, ::fcntl(opened.fd.get(), F_GETFL) & ~O_NONBLOCK);
         if (!size_of(opened.fd.get(), info, opened.size_bytes)) {
             errors_.add(region.where, subject, "file", quoted(path) + ": cannot read its size: " + std::strerror(errno));
             return std::nullopt;
@@ -153,13 +161,20 @@ private:
         return opened;
     }
 
+    static std::string file_type_problem(const struct stat& info) {
+        if (S_ISREG(info.st_mode) || S_ISBLK(info.st_mode)) return "";
+        return S_ISDIR(info.st_mode) ? " is a directory" : " is not a regular file or block device";
+    }
+
     // Opens read-write when a window may write, read-only otherwise.
-    // Opening changes nothing in the file.
+    // Opening changes nothing in the file. O_NONBLOCK: a FIFO put in the
+    // file's place must not hold start-up until a writer comes.
     bool open_backing(const RegionConfig& region, OpenedRegion& opened) {
         const std::string& path = *region.file;
         const bool explicit_write = wants_write(region.name, true);
+        constexpr int flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
         if (!config_.options.read_only && wants_write(region.name, false)) {
-            opened.fd.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
+            opened.fd.reset(::open(path.c_str(), O_RDWR | flags));
             opened.writable = opened.fd.valid();
             if (!opened.fd.valid() && explicit_write) {
                 errors_.add(region.where, region_subject(region.name), "file",
@@ -167,7 +182,7 @@ private:
                 return false;
             }
         }
-        if (!opened.fd.valid()) opened.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        if (!opened.fd.valid()) opened.fd.reset(::open(path.c_str(), O_RDONLY | flags));
         if (!opened.fd.valid()) {
             errors_.add(region.where, region_subject(region.name), "file", quoted(path) + " cannot be read: " + std::strerror(errno));
             return false;
@@ -276,6 +291,7 @@ private:
     Config config_;
     ConfigErrors& errors_;
     std::span<const KeptMemory> kept_;
+    std::string mounted_on_;
     Plan plan_;
     std::map<std::string, std::size_t> region_by_name_;
     std::map<std::pair<dev_t, ino_t>, std::size_t> region_by_file_;
@@ -283,8 +299,8 @@ private:
 
 }  // namespace
 
-std::optional<Plan> make_plan(Config config, ConfigErrors& errors, std::span<const KeptMemory> kept) {
-    return Planner(std::move(config), errors, kept).make();
+std::optional<Plan> make_plan(Config config, ConfigErrors& errors, const Replanning& replanning) {
+    return Planner(std::move(config), errors, replanning).make();
 }
 
 }  // namespace mapfs

@@ -57,6 +57,15 @@ struct KeptMemory {
     std::uint64_t size_bytes = 0;
 };
 
-std::optional<Plan> make_plan(Config config, ConfigErrors& errors, std::span<const KeptMemory> kept = {});
+// What a reload brings to planning, beyond the new configuration.
+struct Replanning {
+    // Anonymous memory of the running configuration.
+    std::span<const KeptMemory> kept;
+    // The mount point in use: taken as it is, never looked at again (a
+    // stat of it would be a request to this very mount).
+    std::string mounted_on;
+};
+
+std::optional<Plan> make_plan(Config config, ConfigErrors& errors, const Replanning& replanning = {});
 
 }  // namespace mapfs

@@ -4,14 +4,16 @@
 #include <iostream>
 #include <string_view>
 
-#include "config/command_line.hpp"
-#include "mapping/fault_guard.hpp"
-#include "fuse/filesystem.hpp"
-#include "namespace/loader.hpp"
 #include "base/log.hpp"
+#include "config/command_line.hpp"
+#include "daemon/mount_point.hpp"
 #include "daemon/reloader.hpp"
+#include "daemon/service_notifier.hpp"
 #include "daemon/session.hpp"
 #include "daemon/status_command.hpp"
+#include "fuse/filesystem.hpp"
+#include "mapping/fault_guard.hpp"
+#include "namespace/loader.hpp"
 #include "version.hpp"
 
 namespace {
@@ -46,20 +48,23 @@ int main(int argc, char** argv) {
     mapfs::log::setup(config->options.log_level, command_line.debug);
     if (config->options.detach_stale && config->mountpoint) mapfs::detach_stale_mount(*config->mountpoint);
     mapfs::install_fault_handler();
-    auto loaded = mapfs::map_config(std::move(*config), mapfs::first_window_inode);
+    auto loaded = mapfs::load(std::move(*config));
     if (!loaded) return report(loaded.error());
 
-    mapfs::ServiceNotifier notifier;
+    mapfs::ServiceNotifier service;
     mapfs::Filesystem filesystem;
     filesystem.set_registry(loaded->registry);
-    filesystem.notifier = &notifier;
     filesystem.mountpoint = loaded->mountpoint;
     filesystem.read_only = loaded->options.read_only;
-    mapfs::SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground,
-                                    command_line.debug, command_line.single_thread};
+    filesystem.on_ready = [&service, &filesystem] {
+        service.ready(mapfs::status_line(filesystem));
+        service.start_watchdog([&filesystem] { return filesystem.requests.progressed(); });
+    };
+    const mapfs::SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground,
+                                          command_line.debug, command_line.single_thread};
     // Parsing a large config leaves freed heap behind; give it back before
     // the daemon settles for a long life.
     ::malloc_trim(0);
-    mapfs::Reloader reloader(filesystem, command_line);
-    return mapfs::run_session(filesystem, reloader, settings);
+    mapfs::Reloader reloader(filesystem, command_line, service);
+    return mapfs::run_session(filesystem, service, reloader, settings);
 }

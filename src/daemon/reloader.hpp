@@ -1,44 +1,57 @@
 // Live reload: SIGHUP makes mapfs read its configuration again and swap in a
-// new registry. Handles open on old windows keep their mappings (they own
-// them through shared pointers) until they are closed; a configuration with
-// any error is rejected whole and the running one stays in force.
+// new registry. Unchanged windows stay what they were (same inode, mapping,
+// locked pages); handles open on removed or changed windows keep their old
+// windows until they are closed; a configuration with any error is
+// rejected whole and the running one stays in force.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
 #include <thread>
 
 #include "config/command_line.hpp"
+#include "daemon/service_notifier.hpp"
 #include "fuse/filesystem.hpp"
 #include "mapping/unique_fd.hpp"
-
-struct fuse_session;
 
 namespace mapfs {
 
 class Reloader {
 public:
-    Reloader(Filesystem& filesystem, CommandLine command_line);
+    Reloader(Filesystem& filesystem, CommandLine command_line, ServiceNotifier& service);
     Reloader(const Reloader&) = delete;
     Reloader& operator=(const Reloader&) = delete;
-    ~Reloader() { stop(); }
+    ~Reloader();
 
-    // Installs the SIGHUP handler (over libfuse's, which would end the
-    // session) and starts the thread that reloads.
-    void start(fuse_session* session);
-    void stop();
+    // Starts the thread that reloads when asked.
+    void start();
+    // Asks for a reload (requests that come while one runs make one more).
+    void request() noexcept;
+    // No more reloads; waits until `deadline` for one in progress. False
+    // when it is still running then (it is left behind).
+    bool stop(std::chrono::steady_clock::time_point deadline);
 
-    // Reloads now; true when the new configuration is in force.
+    // Reloads now, on the calling thread; true when the new configuration
+    // is in force.
     bool reload();
 
 private:
     void run();
-    void forget_old_names(const Registry& old) const;
+    void forget_changed_names(const Registry& old, const Registry& current) const;
 
     Filesystem& filesystem_;
     CommandLine command_line_;
+    ServiceNotifier& service_;
     // Where mapfs started: relative paths in the command line mean the
     // same at every reload, although libfuse moves the daemon to /.
     UniqueFd start_directory_;
-    fuse_session* session_ = nullptr;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool requested_ = false;
+    bool stopping_ = false;
+    bool running_ = false;  // the thread has not finished
     std::thread thread_;
 };
 

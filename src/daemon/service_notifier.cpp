@@ -31,7 +31,9 @@ void ServiceNotifier::reloading() {
     notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_us()));
 }
 
-void ServiceNotifier::stopping() { notify("STOPPING=1"); }
+void ServiceNotifier::stopping() {
+    if (!stopping_sent_.exchange(true)) notify("STOPPING=1");
+}
 
 void ServiceNotifier::status(const std::string& status) { notify("STATUS=" + status); }
 

@@ -36,6 +36,7 @@ public:
 private:
     void watchdog_loop(std::uint64_t interval_us, const std::function<bool()>& healthy);
 
+    std::atomic<bool> stopping_sent_{false};
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_watchdog_ = false;

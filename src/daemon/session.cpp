@@ -1,20 +1,17 @@
 #include "daemon/session.hpp"
 
 #include <fuse_lowlevel.h>
-#include <signal.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <chrono>
+#include <cstdlib>
 #include <memory>
-#include <sstream>
+#include <thread>
 #include <vector>
 
 #include "base/log.hpp"
+#include "daemon/mount_point.hpp"
+#include "daemon/session_loop.hpp"
+#include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
 
 namespace mapfs {
@@ -36,48 +33,9 @@ std::string kernel_mount_options(const MountOptions& options) {
     return list;
 }
 
-bool detach_stale_mount(const std::string& path) {
-    struct stat info {};
-    if (::stat(path.c_str(), &info) == 0 || errno != ENOTCONN) return false;
-    if (::umount2(path.c_str(), MNT_DETACH) == 0) {
-        log::warn("detached the stale mount on {}", path);
-        return true;
-    }
-    // Not root: fusermount3 may detach mounts of our own user.
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::execlp("fusermount3", "fusermount3", "-uz", path.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    int status = 0;
-    const bool detached = child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (detached) log::warn("detached the stale mount on {}", path);
-    else log::error("cannot detach the stale mount on {}", path);
-    return detached;
-}
-
 namespace {
 
-// The kernel gives a FUSE mount 128 KiB of readahead, which caps cached
-// sequential reads far below the page cache's speed (measured: 0.05 x direct
-// reads; with 1 MiB, 0.3 x). Root may raise it in sysfs; the mount's device
-// number comes from mountinfo, since a stat would wait for the session loop.
-void raise_readahead(const std::string& mountpoint, unsigned kilobytes) {
-    std::ifstream mountinfo("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(mountinfo, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, device, root, where;
-        if (!(fields >> id >> parent >> device >> root >> where) || where != mountpoint) continue;
-        std::ofstream setting("/sys/class/bdi/" + device + "/read_ahead_kb");
-        setting << kilobytes << "\n";
-        setting.flush();
-        if (setting) log::debug("readahead of {} raised to {} KiB", mountpoint, kilobytes);
-        else log::debug("cannot raise the readahead of {} (not root?)", mountpoint);
-        return;
-    }
-}
-
+using Clock = std::chrono::steady_clock;
 using SessionPointer = std::unique_ptr<fuse_session, decltype(&fuse_session_destroy)>;
 
 SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settings) {
@@ -93,34 +51,91 @@ SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settin
     return session;
 }
 
-int serve(fuse_session* session, const SessionSettings& settings) {
-    if (settings.single_thread) return fuse_session_loop(session);
-    std::unique_ptr<fuse_loop_config, decltype(&fuse_loop_cfg_destroy)> config(fuse_loop_cfg_create(),
-                                                                               fuse_loop_cfg_destroy);
-    fuse_loop_cfg_set_clone_fd(config.get(), 1);
-    fuse_loop_cfg_set_idle_threads(config.get(), 16);
-    return fuse_session_loop_mt(session, config.get());
+bool wait_until(const SessionLoop& loop, Clock::time_point deadline) {
+    while (!loop.finished() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return loop.finished();
+}
+
+// The order of a stop. The threads that may wait on the kernel (a reload, a
+// notification waiting for a page lock) can need the session loop to answer
+// a request before they can finish, so they are stopped first, while the
+// loop still serves, each with a deadline; then the loop. If anything is
+// still stuck after that, mapfs unmounts and exits without waiting for it:
+// the process's end closes /dev/fuse, which ends whatever it waits for.
+// Stores through write windows are in the page cache and reach the file
+// without mapfs.
+class Stopper {
+public:
+    Stopper(Filesystem& filesystem, Reloader& reloader, SessionLoop& loop, fuse_session* session)
+        : filesystem_(filesystem), reloader_(reloader), loop_(loop), session_(session) {}
+
+    // SIGTERM or SIGINT.
+    void on_signal() {
+        const bool helpers_done = stop_helpers();
+        loop_.stop();
+        if (wait_until(loop_, Clock::now() + std::chrono::seconds(3)) && helpers_done) return;
+        leave_now();
+    }
+
+    // The loop ended by itself: unmounted by someone, or the connection was lost.
+    void on_loop_ended() {
+        if (!stop_helpers()) leave_now();
+    }
+
+private:
+    bool stop_helpers() {
+        const bool reload_done = reloader_.stop(Clock::now() + std::chrono::seconds(3));
+        const bool notifications_done = filesystem_.kernel.stop(Clock::now() + std::chrono::seconds(2));
+        return reload_done && notifications_done;
+    }
+
+    [[noreturn]] void leave_now() {
+        log::warn("a thread is stuck waiting on the kernel; unmounting {} and exiting without it", filesystem_.mountpoint);
+        fuse_session_unmount(session_);
+        std::_Exit(0);
+    }
+
+    Filesystem& filesystem_;
+    Reloader& reloader_;
+    SessionLoop& loop_;
+    fuse_session* session_;
+};
+
+// Takes the signals until the session is to end.
+void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper, ServiceNotifier& service) {
+    while (true) {
+        switch (signals.wait()) {
+            case SignalEvents::Event::reload:
+                reloader.request();
+                break;
+            case SignalEvents::Event::stop:
+                service.stopping();
+                stopper.on_signal();
+                return;
+            case SignalEvents::Event::loop_ended:
+                stopper.on_loop_ended();
+                return;
+        }
+    }
 }
 
 }  // namespace
 
-int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSettings& settings) {
-    ServiceNotifier& notifier = *filesystem.notifier;
+int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& reloader, const SessionSettings& settings) {
     SessionPointer session = new_session(filesystem, settings);
     if (!session) {
         log::error("cannot create the FUSE session (see the message above)");
         return 1;
     }
-    if (fuse_set_signal_handlers(session.get()) != 0) {
-        log::error("cannot install signal handlers");
+    // Before mounting, so that a SIGTERM from now on stops cleanly; a
+    // SIGHUP that comes before the mount is up waits and reloads then.
+    SignalEvents signals;
+    if (!signals.valid()) {
+        log::error("cannot create the signal pipe");
         return 1;
     }
-    // libfuse ends the session on SIGHUP; for mapfs it means reload, which
-    // the reloader takes over once mounted. Until then it is ignored.
-    ::signal(SIGHUP, SIG_IGN);
     if (fuse_session_mount(session.get(), settings.mountpoint.c_str()) != 0) {
         log::error("cannot mount on {} (see the message above)", settings.mountpoint);
-        fuse_remove_signal_handlers(session.get());
         return 1;
     }
     raise_readahead(settings.mountpoint, 1024);
@@ -128,17 +143,21 @@ int run_session(Filesystem& filesystem, Reloader& reloader, const SessionSetting
     fuse_daemonize(settings.foreground ? 1 : 0);
     if (!settings.foreground) {
         log::to_syslog_in_background();
-        lock_pages_after_fork(*filesystem.current_registry());
+        lock_pages_after_fork(filesystem.current_registry()->windows());
     }
-    filesystem.invalidator.start(session.get());
-    reloader.start(session.get());
-    const int served = serve(session.get(), settings);
-    reloader.stop();
-    notifier.stopping();
-    notifier.stop_watchdog();
-    filesystem.invalidator.stop();
+    // Threads only now: fuse_daemonize forks, and a child has only the
+    // thread that forked.
+    filesystem.kernel.start(session.get());
+    reloader.start();
+    SessionLoop loop(session.get(), settings.single_thread);
+    Stopper stopper(filesystem, reloader, loop, session.get());
+    std::thread controller([&] { control(signals, reloader, stopper, service); });
+    const int served = loop.run();
+    signals.post(SignalEvents::Event::loop_ended);
+    controller.join();
+    service.stopping();
+    service.stop_watchdog();
     fuse_session_unmount(session.get());
-    fuse_remove_signal_handlers(session.get());
     log::info("unmounted {}", settings.mountpoint);
     return served < 0 ? 1 : 0;
 }

@@ -15,7 +15,8 @@ void opendir(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept 
         fuse_reply_err(request, node == nullptr ? ENOENT : ENOTDIR);
         return;
     }
-    // Directories never change while mounted: let the kernel cache listings.
+    // Listings change only by a reload, which drops the cached ones
+    // (reloader.cpp): let the kernel keep them.
     info->cache_readdir = 1;
     info->keep_cache = 1;
     fuse_reply_open(request, info);

@@ -1,18 +1,24 @@
-// What every FUSE callback reaches through fuse_req_userdata().
+// What every FUSE callback reaches through fuse_req_userdata(): the
+// namespace in force, the open handles, and the one component that talks
+// back to the kernel.
 #pragma once
 
 #include <fuse_lowlevel.h>
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 
-#include "config/config.hpp"
 #include "fuse/kernel_notifier.hpp"
-#include "namespace/open_handles.hpp"
-#include "namespace/registry.hpp"
 #include "fuse/request_meter.hpp"
-#include "daemon/service_notifier.hpp"
+#include "namespace/handle_table.hpp"
+#include "namespace/open_index.hpp"
+#include "namespace/registry.hpp"
+#include "namespace/residency.hpp"
+#include "namespace/status.hpp"
 
 namespace mapfs {
 
@@ -23,46 +29,52 @@ struct Filesystem {
         registry_.store(std::move(registry), std::memory_order_release);
     }
 
-    Invalidator invalidator;
-    OpenWindows open_windows;
+    // Declared before `handles`: a handle leaves the index when destroyed.
+    OpenIndex open_index;
+    HandleTable handles;
+    KernelNotifier kernel;
     RequestMeter requests;
-    ServiceNotifier* notifier = nullptr;
+    // Called once, from the FUSE INIT: from then on the mount answers.
+    std::function<void()> on_ready;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::string mountpoint;
     bool read_only = false;
     // Window sizes never change while mounted, so the kernel may keep
-    // names and attributes for long; O_TRUNC opens invalidate them anyway.
+    // names and attributes for long.
     double attr_timeout_s = 86400.0;
     double entry_timeout_s = 86400.0;
+    // How long a write waits for the kernel to drop other windows' cached
+    // copies of what it wrote before it replies anyway (see write.cpp).
+    std::chrono::milliseconds invalidation_wait{200};
+    // Writes that replied before that, for the status report.
+    std::atomic<std::uint64_t> late_invalidations{0};
+    ResidencyMeter residency;
+
+    // The outcome of reloads, for the status report (and `mapfs reload`).
+    void record_reload(bool accepted, std::string message);
+    ReloadOutcome last_reload() const;
 
 private:
+    mutable std::mutex reload_mutex_;
+    ReloadOutcome reload_;
     std::atomic<std::shared_ptr<const Registry>> registry_;
-};
-
-// One open file handle; fuse_file_info::fh points at it.
-struct OpenFile {
-    std::shared_ptr<Window> window;  // null for .mapfs/status
-    std::string status_snapshot;     // the report, made at open
-    std::uint64_t ino = 0;
-    // Set when the open had O_TRUNC: the kernel then believes the file is
-    // empty until mapfs tells it the true size (after the open completed).
-    std::atomic<bool> size_restore_pending{false};
 };
 
 inline Filesystem& filesystem_of(fuse_req_t request) {
     return *static_cast<Filesystem*>(fuse_req_userdata(request));
 }
 
-inline OpenFile& open_file_of(const fuse_file_info* info) {
-    return *reinterpret_cast<OpenFile*>(info->fh);
+// The open handle a request names, held for the whole request (null when
+// the number is unknown).
+inline std::shared_ptr<OpenHandle> handle_of(fuse_req_t request, const fuse_file_info* info) noexcept {
+    return info == nullptr ? nullptr : filesystem_of(request).handles.get(info->fh);
 }
-
-// Queues the size restore of an O_TRUNC handle once, from its first request
-// after the open (the kernel has finished the open by then).
-void restore_size_if_pending(Filesystem& filesystem, OpenFile& open_file);
 
 // "2 regions, 5 windows on /mnt": the STATUS= line for systemd.
 std::string status_line(const Filesystem& filesystem);
+
+// What .mapfs/status reports, as of now.
+StatusContext status_context_of(Filesystem& filesystem);
 
 // The lowlevel operations table; `count_requests` for a watchdog that
 // must tell a serving daemon from a stuck one (Filesystem::requests).

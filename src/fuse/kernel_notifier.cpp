@@ -6,92 +6,127 @@
 #include <new>
 
 #include "base/log.hpp"
-#include "mapping/window.hpp"
 
 namespace mapfs {
 
-void Invalidator::start(fuse_session* session) {
+KernelNotifier::~KernelNotifier() { stop(Clock::now() + std::chrono::seconds(2)); }
+
+void KernelNotifier::start(fuse_session* session) {
+    std::lock_guard lock(mutex_);
     session_ = session;
     stopping_ = false;
+    running_ = true;
     thread_ = std::thread([this] { run(); });
 }
 
-void Invalidator::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        // The session loop has ended: a notification now could wait forever
-        // on a page lock held by a request nobody will answer, and the
-        // mount is going away with every cached page anyway.
-        queue_.clear();
+bool KernelNotifier::stop(Clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+    // The mount is going away with every cached page; what is queued no
+    // longer matters, and nobody should wait for it.
+    queue_.clear();
+    sent_ = pushed_;
+    work_.notify_all();
+    progress_.notify_all();
+    const bool finished = progress_.wait_until(lock, deadline, [this] { return !running_; });
+    lock.unlock();
+    if (!thread_.joinable()) return true;
+    if (finished) {
+        thread_.join();
+    } else {
+        log::warn("a kernel notification is still blocked; leaving it behind");
+        thread_.detach();
     }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    return finished;
 }
 
-void Invalidator::invalidate(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) noexcept {
-    push(Job{ino, offset, length, nullptr});
+KernelNotifier::Ticket KernelNotifier::invalidate_pages(std::uint64_t ino, std::uint64_t offset,
+                                                        std::uint64_t length) noexcept {
+    return push(Job{Kind::pages, ino, offset, length, {}, 0});
 }
 
-void Invalidator::restore_size(std::uint64_t ino, std::shared_ptr<const Window> window) noexcept {
-    push(Job{ino, 0, 0, std::move(window)});
+KernelNotifier::Ticket KernelNotifier::forget_name(std::uint64_t parent, std::string name) noexcept {
+    return push(Job{Kind::name, parent, 0, 0, std::move(name), 0});
 }
 
-void Invalidator::push(Job job) noexcept {
+KernelNotifier::Ticket KernelNotifier::forget_inode(std::uint64_t ino) noexcept {
+    return push(Job{Kind::inode, ino, 0, 0, {}, 0});
+}
+
+// Back-to-back writes through one window make touching or overlapping
+// ranges of one inode: one notification covers them.
+bool KernelNotifier::merge_into_last(const Job& job) noexcept {
+    if (queue_.empty() || job.kind != Kind::pages) return false;
+    Job& last = queue_.back();
+    if (last.kind != Kind::pages || last.ino != job.ino) return false;
+    if (job.offset > last.offset + last.length || last.offset > job.offset + job.length) return false;
+    const std::uint64_t end = std::max(last.offset + last.length, job.offset + job.length);
+    last.offset = std::min(last.offset, job.offset);
+    last.length = end - last.offset;
+    last.ticket = ++pushed_;
+    return true;
+}
+
+KernelNotifier::Ticket KernelNotifier::push(Job job) noexcept {
+    Ticket ticket = 0;
     {
         std::lock_guard lock(mutex_);
-        if (!thread_.joinable() || stopping_) return;
-        // Back-to-back writes through one window make adjacent ranges: merge.
-        if (!queue_.empty()) {
-            Job& last = queue_.back();
-            if (!job.size_of && !last.size_of && last.ino == job.ino && last.offset + last.length == job.offset) {
-                last.length += job.length;
-                return;
+        if (!running_ || stopping_) return 0;
+        if (merge_into_last(job)) {
+            ticket = pushed_;
+        } else {
+            job.ticket = ticket = pushed_ + 1;
+            try {
+                queue_.push_back(std::move(job));
+            } catch (const std::bad_alloc&) {
+                return 0;  // out of memory: a cached page stays stale until the next open
             }
-        }
-        try {
-            queue_.push_back(std::move(job));
-        } catch (const std::bad_alloc&) {
-            return;  // out of memory: a cached page stays stale until the next open
+            ++pushed_;
         }
     }
-    wake_.notify_one();
+    work_.notify_one();
+    return ticket;
 }
 
-void Invalidator::run() {
+bool KernelNotifier::wait_sent(Ticket ticket, Clock::time_point deadline) noexcept {
+    if (ticket == 0) return true;
+    std::unique_lock lock(mutex_);
+    return progress_.wait_until(lock, deadline, [&] { return sent_ >= ticket; });
+}
+
+void KernelNotifier::run() {
     std::unique_lock lock(mutex_);
     while (true) {
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) break;  // stopping and nothing left
+        work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) break;
         const Job job = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
         send(job);
         lock.lock();
+        sent_ = std::max(sent_, job.ticket);
+        progress_.notify_all();
     }
+    running_ = false;
+    progress_.notify_all();
 }
 
-void Invalidator::send(const Job& job) const {
-    if (!job.size_of) {
-        const int result = fuse_lowlevel_notify_inval_inode(session_, job.ino, static_cast<off_t>(job.offset),
-                                                            static_cast<off_t>(job.length));
-        // ENOENT: the kernel has no such inode cached, so nothing to drop.
-        if (result != 0 && result != -ENOENT)
-            log::debug("invalidating inode {} failed: {}", job.ino, std::strerror(-result));
-        return;
+void KernelNotifier::send(const Job& job) const {
+    int result = 0;
+    switch (job.kind) {
+        case Kind::pages:
+            result = fuse_lowlevel_notify_inval_inode(session_, job.ino, static_cast<off_t>(job.offset),
+                                                      static_cast<off_t>(job.length));
+            break;
+        case Kind::inode:
+            result = fuse_lowlevel_notify_inval_inode(session_, job.ino, 0, 0);
+            break;
+        case Kind::name:
+            result = fuse_lowlevel_notify_inval_entry(session_, job.ino, job.name.c_str(), job.name.size());
+            break;
     }
-    // Storing the last byte makes the kernel extend its idea of the size
-    // back to the true length; no other notification sets a size.
-    const Window& window = *job.size_of;
-    if (window.length_bytes() == 0) return;
-    const std::uint64_t last = window.length_bytes() - 1;
-    fuse_bufvec buffer = FUSE_BUFVEC_INIT(1);
-    buffer.buf[0].mem = window.bytes().data() + last;
-    buffer.buf[0].size = 1;
-    const int result = fuse_lowlevel_notify_store(session_, job.ino, static_cast<off_t>(last), &buffer,
-                                                  fuse_buf_copy_flags{});
-    if (result != 0 && result != -ENOENT)
-        log::debug("restoring the size of inode {} failed: {}", job.ino, std::strerror(-result));
+    // ENOENT: the kernel has nothing of it cached, so nothing to drop.
+    if (result != 0 && result != -ENOENT) log::debug("notifying the kernel about inode {} failed: {}", job.ino, std::strerror(-result));
 }
 
 }  // namespace mapfs

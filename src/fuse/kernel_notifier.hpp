@@ -1,61 +1,82 @@
-// Sends the kernel cache notifications (invalidate pages, restore a size)
-// from a thread of its own.
+// Every notification mapfs sends to the kernel goes through here: dropping
+// cached pages of a window after a write through another, and forgetting
+// names and listings after a reload. They are sent by a thread of its own.
 //
 // Why a thread: libfuse warns that a notify call made in the execution path
-// of a related request can deadlock. Invalidating window B's pages needs B's
+// of a related request can deadlock. Dropping window B's pages needs B's
 // page locks, which the kernel may hold while it waits for this daemon to
 // answer a request on B; with one session thread (-s), or with every worker
-// busy, a worker that notified inline would wait for itself. The FUSE
-// workers only queue work here and reply at once.
+// busy, a worker that notified inline would wait for itself. A worker
+// instead queues the notification and waits for it with a deadline
+// (wait_sent): in the common case the pages are gone before it replies,
+// and in the deadlocked one it replies anyway when the deadline passes.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 struct fuse_session;
 
 namespace mapfs {
 
-class Window;
-
-class Invalidator {
+class KernelNotifier {
 public:
-    Invalidator() = default;
-    Invalidator(const Invalidator&) = delete;
-    Invalidator& operator=(const Invalidator&) = delete;
-    ~Invalidator() { stop(); }
+    using Clock = std::chrono::steady_clock;
+    // Identifies a queued notification for wait_sent(); 0 means none.
+    using Ticket = std::uint64_t;
+
+    KernelNotifier() = default;
+    KernelNotifier(const KernelNotifier&) = delete;
+    KernelNotifier& operator=(const KernelNotifier&) = delete;
+    ~KernelNotifier();
 
     void start(fuse_session* session);
-    // Drops what is queued (the mount is going away) and joins the thread.
-    void stop();
+    // Drops what is queued and waits until `deadline` for a notification
+    // being sent to finish. False when the thread is still stuck in the
+    // kernel then; it is left behind, and the caller must not wait for it.
+    bool stop(Clock::time_point deadline);
 
     // Drop the kernel's cached pages of [offset, offset + length) of `ino`.
-    void invalidate(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) noexcept;
-    // Tell the kernel the true size of `ino` again, after an O_TRUNC open
-    // made it believe the file is empty.
-    void restore_size(std::uint64_t ino, std::shared_ptr<const Window> window) noexcept;
+    Ticket invalidate_pages(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) noexcept;
+    // Drop the cached name `name` in directory `parent`.
+    Ticket forget_name(std::uint64_t parent, std::string name) noexcept;
+    // Drop everything cached of `ino`: attributes, pages, directory listing.
+    Ticket forget_inode(std::uint64_t ino) noexcept;
+
+    // Waits until every notification up to `ticket` has been sent, or until
+    // `deadline`; true when they have been.
+    bool wait_sent(Ticket ticket, Clock::time_point deadline) noexcept;
 
 private:
+    enum class Kind { pages, name, inode };
     struct Job {
+        Kind kind = Kind::pages;
         std::uint64_t ino = 0;
         std::uint64_t offset = 0;
         std::uint64_t length = 0;
-        std::shared_ptr<const Window> size_of;  // set for restore_size
+        std::string name;
+        Ticket ticket = 0;
     };
 
-    void push(Job job) noexcept;
+    Ticket push(Job job) noexcept;
+    bool merge_into_last(const Job& job) noexcept;
     void run();
     void send(const Job& job) const;
 
     fuse_session* session_ = nullptr;
     std::mutex mutex_;
-    std::condition_variable wake_;
+    std::condition_variable work_;
+    std::condition_variable progress_;
     std::deque<Job> queue_;
+    Ticket pushed_ = 0;
+    Ticket sent_ = 0;
     bool stopping_ = false;
+    bool running_ = false;  // the thread has not finished
     std::thread thread_;
 };
 

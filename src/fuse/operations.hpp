@@ -1,5 +1,6 @@
-// The FUSE lowlevel callbacks, one group per file. Every callback replies
-// exactly once on every path and never throws.
+// The FUSE lowlevel callbacks, one file per operation (or per small group:
+// directory.cpp, refuse.cpp) named after it. Every callback replies exactly
+// once on every path and never throws. The table is in operations.cpp.
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -8,36 +9,31 @@
 
 namespace mapfs::ops {
 
-void init(void* userdata, fuse_conn_info* connection) noexcept;
+void init(void* userdata, fuse_conn_info* connection) noexcept;                                       // init.cpp
+void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept;                         // lookup.cpp
+void forget(fuse_req_t request, fuse_ino_t ino, std::uint64_t lookups) noexcept;                       // forget.cpp
+void forget_multi(fuse_req_t request, std::size_t count, fuse_forget_data* forgets) noexcept;          // forget.cpp
+void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;                       // getattr.cpp
+void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* info) noexcept;  // setattr.cpp
+void statfs(fuse_req_t request, fuse_ino_t ino) noexcept;                                              // statfs.cpp
 
-// fuse_attr.cpp
-void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept;
-void forget(fuse_req_t request, fuse_ino_t ino, std::uint64_t lookups) noexcept;
-void forget_multi(fuse_req_t request, std::size_t count, fuse_forget_data* forgets) noexcept;
-void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;
-void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* info) noexcept;
-void statfs(fuse_req_t request, fuse_ino_t ino) noexcept;
-
-// fuse_dir.cpp
+// directory.cpp
 void opendir(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;
 void readdir(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* info) noexcept;
 void readdirplus(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* info) noexcept;
 void releasedir(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;
 
-// fuse_open.cpp
-void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;
-void release(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;
-void flush(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;
-void fsync(fuse_req_t request, fuse_ino_t ino, int datasync, fuse_file_info* info) noexcept;
+void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;                          // open.cpp
+void release(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;                       // release.cpp
+void flush(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept;                         // flush.cpp
+void fsync(fuse_req_t request, fuse_ino_t ino, int datasync, fuse_file_info* info) noexcept;           // fsync.cpp
 void fallocate(fuse_req_t request, fuse_ino_t ino, int mode, off_t offset, off_t length,
-               fuse_file_info* info) noexcept;
-
-// fuse_read.cpp, fuse_write.cpp
-void read(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* info) noexcept;
+               fuse_file_info* info) noexcept;                                                          // fallocate.cpp
+void read(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* info) noexcept;  // read.cpp
 void write(fuse_req_t request, fuse_ino_t ino, const char* data, std::size_t size, off_t offset,
-           fuse_file_info* info) noexcept;
+           fuse_file_info* info) noexcept;                                                              // write.cpp
 
-// fuse_refuse.cpp: the namespace comes from configuration only.
+// refuse.cpp: the namespace comes from configuration only.
 void mknod(fuse_req_t request, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) noexcept;
 void mkdir(fuse_req_t request, fuse_ino_t parent, const char* name, mode_t mode) noexcept;
 void unlink(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept;

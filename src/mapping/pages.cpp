@@ -1,12 +1,17 @@
 #include "mapping/pages.hpp"
 
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <vector>
 
 #include "base/log.hpp"
 #include "config/size.hpp"
@@ -20,72 +25,157 @@ namespace mapfs {
 namespace {
 
 struct PageRange {
-    std::byte* start;
-    std::size_t length;
+    std::uintptr_t start;
+    std::uintptr_t end;
 };
 
 PageRange pages_of(const Window& window) {
     const auto first = reinterpret_cast<std::uintptr_t>(window.bytes().data());
     const std::uintptr_t start = first / page_size() * page_size();
     const std::uintptr_t end = (first + window.length_bytes() + page_size() - 1) / page_size() * page_size();
-    return {reinterpret_cast<std::byte*>(start), end - start};
+    return {start, end};
 }
 
-std::string memlock_limit() {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_MEMLOCK, &limit) != 0) return "unknown";
+// Bytes of memory the windows' pages take, each page counted once however
+// many windows show it.
+std::uint64_t union_bytes(const std::vector<const Window*>& windows) {
+    std::vector<PageRange> ranges;
+    for (const Window* window : windows) ranges.push_back(pages_of(*window));
+    std::sort(ranges.begin(), ranges.end(), [](const PageRange& a, const PageRange& b) { return a.start < b.start; });
+    std::uint64_t total = 0;
+    std::uintptr_t covered = 0;
+    for (const PageRange& range : ranges) {
+        const std::uintptr_t start = std::max(range.start, covered);
+        if (range.end > start) total += range.end - start;
+        covered = std::max(covered, range.end);
+    }
+    return total;
+}
+
+std::string memlock_limit_text(const rlimit& limit) {
     return limit.rlim_cur == RLIM_INFINITY ? "unlimited" : format_size(limit.rlim_cur);
 }
 
-std::string failure(const Window& window, const std::string& what, const std::string& reason) {
-    return "mapfs: window \"" + window.name() + "\": cannot " + what + " its " + format_size(window.length_bytes()) +
-           ": " + reason;
+std::string memlock_limit_text() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_MEMLOCK, &limit) != 0) return "unknown";
+    return memlock_limit_text(limit);
+}
+
+bool has_ipc_lock_capability() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    return (data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective & CAP_TO_MASK(CAP_IPC_LOCK)) != 0;
+}
+
+// Memory this process has locked already (VmLck), in bytes.
+std::uint64_t locked_bytes() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmLck:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    return 0;
 }
 
 std::uint64_t physical_memory_bytes() {
     return static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page_size();
 }
 
-// ONFAULT: pages a copy window copies on write later are locked as they
-// come, instead of copying every page up front.
-std::string lock_pages(const Window& window, const PageRange& range) {
-    if (::mlock2(range.start, range.length, MLOCK_ONFAULT) == 0) return "";
-    const int error = errno;
-    std::string message = failure(window, "lock", std::strerror(error));
-    if (error == ENOMEM || error == EPERM)
-        message += " (RLIMIT_MEMLOCK is " + memlock_limit() + "; raise it with ulimit -l, or LimitMEMLOCK= in the service)";
-    return message;
+// `window "a"` or `windows "a", "b" and 3 more`.
+std::string subject_of(const std::vector<const Window*>& windows) {
+    if (windows.size() == 1) return "window \"" + windows.front()->name() + "\"";
+    std::string names;
+    const std::size_t shown = std::min<std::size_t>(windows.size(), 3);
+    for (std::size_t i = 0; i < shown; ++i) names += (i == 0 ? "\"" : ", \"") + windows[i]->name() + "\"";
+    if (windows.size() > shown) names += " and " + std::to_string(windows.size() - shown) + " more";
+    return "windows " + names;
 }
 
-}  // namespace
+std::string failure(const std::vector<const Window*>& windows, const std::string& what, std::uint64_t bytes,
+                    const std::string& reason) {
+    const std::string their = windows.size() == 1 ? "its " : "their ";
+    const std::string together = windows.size() == 1 ? "" : " together";
+    return "mapfs: " + subject_of(windows) + ": cannot " + what + " " + their + format_size(bytes) + together + ": " +
+           reason + "\n";
+}
 
-std::string bring_in_pages(const Window& window) {
-    if (window.pages() == PageMode::lazy || window.length_bytes() == 0) return "";
-    const std::string what = window.pages() == PageMode::lock ? "lock" : "populate";
-    // More than the machine holds would fill memory (anonymous regions) or
-    // churn the page cache for nothing: refuse before touching a page.
-    if (const std::uint64_t memory = physical_memory_bytes(); window.length_bytes() > memory) {
+// The limits, checked for all windows before any page is touched.
+std::string check_limits(const std::vector<const Window*>& resident, const std::vector<const Window*>& locked) {
+    const std::uint64_t resident_bytes = union_bytes(resident);
+    if (const std::uint64_t memory = physical_memory_bytes(); resident_bytes > memory) {
+        const std::string what = locked.size() == resident.size() ? "lock" : "populate";
         const double gib = static_cast<double>(memory) / (1 << 30);
-        return failure(window, what, fmt::format("more than this machine's memory ({:.1f}GiB)", gib)) + "\n";
+        return failure(resident, what, resident_bytes, fmt::format("more than this machine's memory ({:.1f}GiB)", gib));
     }
+    rlimit limit{};
+    if (locked.empty() || has_ipc_lock_capability() || ::getrlimit(RLIMIT_MEMLOCK, &limit) != 0 ||
+        limit.rlim_cur == RLIM_INFINITY)
+        return "";
+    const std::uint64_t wanted = union_bytes(locked);
+    const std::uint64_t already = locked_bytes();
+    const std::uint64_t left = limit.rlim_cur > already ? limit.rlim_cur - already : 0;
+    if (wanted <= left) return "";
+    return failure(locked, "lock", wanted,
+                   "RLIMIT_MEMLOCK is " + memlock_limit_text(limit) + " (" + format_size(left) +
+                       " of it left); raise it with ulimit -l, or LimitMEMLOCK= in the service");
+}
+
+// ONFAULT: pages a copy window copies on write later are locked as they
+// come, instead of copying every page up front.
+std::string lock_pages(const Window& window) {
+    const PageRange range = pages_of(window);
+    if (::mlock2(reinterpret_cast<void*>(range.start), range.end - range.start, MLOCK_ONFAULT) == 0) return "";
+    const int error = errno;
+    std::string reason = std::strerror(error);
+    rlimit limit{};
+    const bool limited = ::getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur != 0;
+    if (error == EPERM && limited)
+        reason += " (the system refused mlock2 itself: a seccomp filter such as systemd's SystemCallFilter= may not allow @memlock)";
+    else if (error == ENOMEM || error == EPERM)
+        reason += " (RLIMIT_MEMLOCK is " + memlock_limit_text() + "; raise it with ulimit -l, or LimitMEMLOCK= in the service)";
+    return failure({&window}, "lock", window.length_bytes(), reason);
+}
+
+std::string populate_pages(const Window& window) {
     const PageRange range = pages_of(window);
     // Read faults only: a write fault on a shared file mapping would mark
     // every page dirty and stamp the backing file's mtime, a change nobody
     // asked for.
-    if (::madvise(range.start, range.length, MADV_POPULATE_READ) != 0)
-        return failure(window, what, std::strerror(errno)) + "\n";
-    if (window.pages() != PageMode::lock) return "";
-    const std::string locking = lock_pages(window, range);
-    return locking.empty() ? "" : locking + "\n";
+    if (::madvise(reinterpret_cast<void*>(range.start), range.end - range.start, MADV_POPULATE_READ) == 0) return "";
+    const std::string what = window.pages() == PageMode::lock ? "lock" : "populate";
+    return failure({&window}, what, window.length_bytes(), std::strerror(errno));
 }
 
-void lock_pages_after_fork(const Registry& registry) {
-    for (const InodeNumber ino : registry.window_inodes()) {
-        const Window& window = *registry.find(ino)->window;
-        if (window.pages() != PageMode::lock || window.length_bytes() == 0) continue;
+}  // namespace
+
+std::string bring_in_pages(std::span<const std::shared_ptr<Window>> windows) {
+    std::vector<const Window*> resident;
+    std::vector<const Window*> locked;
+    for (const std::shared_ptr<Window>& window : windows) {
+        if (window->pages() == PageMode::lazy || window->length_bytes() == 0) continue;
+        resident.push_back(window.get());
+        if (window->pages() == PageMode::lock) locked.push_back(window.get());
+    }
+    if (resident.empty()) return "";
+    if (std::string refusal = check_limits(resident, locked); !refusal.empty()) return refusal;
+    std::string failures;
+    for (const Window* window : resident) {
+        std::string failure = populate_pages(*window);
+        if (failure.empty() && window->pages() == PageMode::lock) failure = lock_pages(*window);
+        failures += failure;
+    }
+    return failures;
+}
+
+void lock_pages_after_fork(std::span<const std::shared_ptr<Window>> windows) {
+    for (const std::shared_ptr<Window>& window : windows) {
+        if (window->pages() != PageMode::lock || window->length_bytes() == 0) continue;
         // The pages are still resident (the mappings are shared with the
         // parent); only the locks are gone.
-        if (const std::string failure = lock_pages(window, pages_of(window)); !failure.empty()) log::error("{}", failure);
+        if (std::string failure = lock_pages(*window); !failure.empty()) {
+            failure.pop_back();
+            log::error("{}", failure);
+        }
     }
 }
 

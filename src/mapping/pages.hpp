@@ -3,20 +3,24 @@
 // keeps them in memory (mlock) for latency-critical use.
 #pragma once
 
+#include <memory>
+#include <span>
 #include <string>
 
-#include "namespace/registry.hpp"
 #include "mapping/window.hpp"
 
 namespace mapfs {
 
-// Brings `window`'s pages in as its mode asks. Returns "" or a message for
-// the user naming the window and what stands in the way.
-std::string bring_in_pages(const Window& window);
+// Brings the pages of `windows` in as their modes ask. Before touching a
+// page it checks the windows together (overlapping windows of one mapping
+// counted once) against the machine's memory and, for `lock`, against what
+// RLIMIT_MEMLOCK still allows. Returns "" or messages for the user naming
+// the windows and what stands in the way, one per line.
+std::string bring_in_pages(std::span<const std::shared_ptr<Window>> windows);
 
-// Locks the pages of every `lock` window of `registry` again: a child does
-// not inherit its parent's memory locks, so going to the background (fork)
-// loses them. Failures are logged.
-void lock_pages_after_fork(const Registry& registry);
+// Locks the pages of every `lock` window again: a child does not inherit its
+// parent's memory locks, so going to the background (fork) loses them.
+// Failures are logged.
+void lock_pages_after_fork(std::span<const std::shared_ptr<Window>> windows);
 
 }  // namespace mapfs

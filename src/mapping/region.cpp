@@ -55,6 +55,12 @@ std::byte* Region::view_address(Access access, std::uint64_t file_offset) const 
     return mapping.bytes().data() + (file_offset - mapping.file_offset());
 }
 
+bool Region::view_covers(Access access, std::uint64_t start, std::uint64_t end) const noexcept {
+    const Mapping& mapping = view(access);
+    if (!mapping.mapped()) return start >= end;
+    return start >= mapping.file_offset() && end <= mapping.file_offset() + mapping.length_bytes();
+}
+
 Result<Mapping> Region::map_private(const PageSpan& span) const noexcept {
     // MAP_NORESERVE: a large copy window should not be refused for commit
     // charge it will never use; only the pages it writes cost memory.

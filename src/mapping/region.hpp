@@ -17,6 +17,7 @@
 #include "config/plan.hpp"
 #include "mapping/unique_fd.hpp"
 #include "mapping/window_math.hpp"
+#include "mapping/writeback_errors.hpp"
 
 namespace mapfs {
 
@@ -51,6 +52,12 @@ public:
     // Address of file byte `file_offset` inside view(access).
     std::byte* view_address(Access access, std::uint64_t file_offset) const noexcept;
 
+    // Whether the shared view for `access` covers file bytes [start, end).
+    bool view_covers(Access access, std::uint64_t start, std::uint64_t end) const noexcept;
+
+    // Writeback errors that syncs of this file have seen (see writeback_errors.hpp).
+    WritebackErrors& writeback_errors() const noexcept { return writeback_errors_; }
+
     // A copy-on-write mapping of `span`, private to one window.
     Result<Mapping> map_private(const PageSpan& span) const noexcept;
 
@@ -70,6 +77,7 @@ private:
     FileIdentity identity_;
     Mapping read_view_;
     Mapping write_view_;
+    mutable WritebackErrors writeback_errors_;
 };
 
 }  // namespace mapfs

@@ -27,6 +27,7 @@ public:
 
     const std::string& name() const noexcept { return name_; }
     const Region& region() const noexcept { return *region_; }
+    const std::shared_ptr<const Region>& shared_region() const noexcept { return region_; }
     std::uint64_t offset_bytes() const noexcept { return offset_bytes_; }
     std::uint64_t length_bytes() const noexcept { return length_bytes_; }
     Access access() const noexcept { return access_; }
@@ -42,11 +43,15 @@ public:
     // Writes through this window reach the region's shared mapping.
     bool shares_region_mapping() const noexcept { return access_ != Access::copy; }
 
-    // msync(MS_SYNC) of the window's pages when they belong to a file; 0 or errno.
+    // msync(MS_SYNC) of the window's pages when they belong to a file; 0 or
+    // errno. An error is recorded in the region's writeback errors.
     int sync() const noexcept;
 
-    // Open file handles: the kernel keeps cached pages of an auto-cache
-    // window only while it is open, so only then must they be invalidated.
+    // Whether this window is what `resolved` (on `file`) describes: a reload
+    // keeps such a window, with its mappings, locks and counters.
+    bool same_as(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept;
+
+    // Open file handles, for the status report.
     std::atomic<std::uint32_t> open_handles{0};
 
     // What .mapfs/status reports. Relaxed atomics: one uncontended add per
@@ -79,8 +84,5 @@ private:
     std::byte* data_;
     Mapping private_mapping_;
 };
-
-// Maps every region of the plan and builds its windows, in plan order.
-Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan);
 
 }  // namespace mapfs

@@ -3,12 +3,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
-#include "config/config_builder.hpp"
 #include "base/log.hpp"
+#include "config/config_builder.hpp"
 #include "config/plan.hpp"
 #include "config/size.hpp"
+#include "mapping/map_windows.hpp"
 #include "mapping/pages.hpp"
 
 namespace mapfs {
@@ -39,40 +41,67 @@ Ownership ownership_of(const MountOptions& options) {
     return ownership;
 }
 
+// The memfds of the running anonymous regions, so that a reload does not
+// throw away what was written to them.
+std::vector<KeptMemory> anonymous_memory_of(const std::vector<std::shared_ptr<Window>>& windows) {
+    std::vector<KeptMemory> kept;
+    for (const std::shared_ptr<Window>& window : windows) {
+        const Region& region = window->region();
+        const bool listed = std::any_of(kept.begin(), kept.end(), [&](const KeptMemory& m) { return m.fd == region.fd(); });
+        if (region.anon() && !listed) kept.push_back({region.name(), region.fd(), region.size_bytes()});
+    }
+    return kept;
+}
+
+// Plans, maps and brings in the pages of what is new; `running` is empty at
+// start-up.
+Expected<Loaded, LoadFailure> build(Config config, const Registry* running, const Replanning& replanning) {
+    ConfigErrors errors;
+    auto plan = make_plan(std::move(config), errors, replanning);
+    if (!plan || !errors.empty()) return unexpected(LoadFailure{2, errors.to_string()});
+    log_summary(*plan);
+    const std::vector<std::shared_ptr<Window>> previous = running != nullptr ? running->windows() : std::vector<std::shared_ptr<Window>>{};
+    auto windows = map_windows(*plan, previous);
+    if (!windows) {
+        return unexpected(LoadFailure{1, std::string("mapfs: cannot map the regions: ") +
+                                             std::strerror(windows.error()) + "\n"});
+    }
+    const std::vector<bool> kept = kept_windows(*windows, previous);
+    std::vector<std::shared_ptr<Window>> fresh;
+    for (std::size_t i = 0; i < windows->size(); ++i)
+        if (!kept[i]) fresh.push_back((*windows)[i]);
+    if (std::string failures = bring_in_pages(fresh); !failures.empty()) return unexpected(LoadFailure{1, failures});
+    Loaded loaded;
+    loaded.windows_kept = windows->size() - fresh.size();
+    Ownership ownership = ownership_of(plan->options);
+    // Unchanged windows keep the times the kernel has cached for them.
+    if (running != nullptr) ownership.time = running->attributes(root_inode).st_mtim;
+    loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership, running);
+    loaded.mountpoint = plan->mountpoint;
+    loaded.options = plan->options;
+    return loaded;
+}
+
 }  // namespace
 
-Expected<Config, LoadFailure> read_config(const CommandLine& command_line) {
+Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on) {
     ConfigErrors errors;
     auto config = build_config(command_line, errors);
     if (!config) return unexpected(LoadFailure{2, errors.to_string()});
     if (config->options.fsname.empty()) config->options.fsname = command_line.source.value_or("mapfs");
     if (!errors.empty()) {
         // Check the rest too, so that one run reports every problem.
-        make_plan(std::move(*config), errors);
+        make_plan(std::move(*config), errors, Replanning{{}, mounted_on});
         return unexpected(LoadFailure{2, errors.to_string()});
     }
     return std::move(*config);
 }
 
-Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode,
-                                         std::span<const KeptMemory> kept) {
-    ConfigErrors errors;
-    auto plan = make_plan(std::move(config), errors, kept);
-    if (!plan || !errors.empty()) return unexpected(LoadFailure{2, errors.to_string()});
-    log_summary(*plan);
-    auto windows = map_windows(*plan);
-    if (!windows) {
-        return unexpected(LoadFailure{1, std::string("mapfs: cannot map the regions: ") +
-                                             std::strerror(windows.error()) + "\n"});
-    }
-    std::string page_failures;
-    for (const std::shared_ptr<Window>& window : *windows) page_failures += bring_in_pages(*window);
-    if (!page_failures.empty()) return unexpected(LoadFailure{1, page_failures});
-    Loaded loaded;
-    loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership_of(plan->options), first_inode);
-    loaded.mountpoint = plan->mountpoint;
-    loaded.options = plan->options;
-    return loaded;
+Expected<Loaded, LoadFailure> load(Config config) { return build(std::move(config), nullptr, {}); }
+
+Expected<Loaded, LoadFailure> reload(Config config, const Registry& running, const std::string& mountpoint) {
+    const std::vector<KeptMemory> kept = anonymous_memory_of(running.windows());
+    return build(std::move(config), &running, Replanning{kept, mountpoint});
 }
 
 }  // namespace mapfs

@@ -3,14 +3,11 @@
 #pragma once
 
 #include <memory>
-#include <optional>
-#include <span>
 #include <string>
 
+#include "base/expected.hpp"
 #include "config/command_line.hpp"
 #include "config/config.hpp"
-#include "base/expected.hpp"
-#include "config/plan.hpp"
 #include "namespace/registry.hpp"
 
 namespace mapfs {
@@ -19,6 +16,7 @@ struct Loaded {
     std::shared_ptr<const Registry> registry;
     std::string mountpoint;
     MountOptions options;
+    std::size_t windows_kept = 0;  // taken over unchanged from the running registry
 };
 
 struct LoadFailure {
@@ -27,12 +25,18 @@ struct LoadFailure {
 };
 
 // The Config the command line describes, with its defaults filled in.
-Expected<Config, LoadFailure> read_config(const CommandLine& command_line);
+// `mounted_on`: the mount point of the running mount, for a reload (see
+// Replanning).
+Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on = "");
 
-// Checks `config`, maps its regions and builds the registry, numbering its
-// inodes from `first_inode`.
-// `kept`: anonymous memory a reload offers to regions of the same name and size.
-Expected<Loaded, LoadFailure> map_config(Config config, InodeNumber first_inode,
-                                         std::span<const KeptMemory> kept = {});
+// Checks `config`, maps its regions, brings in pages and builds the
+// registry for start-up.
+Expected<Loaded, LoadFailure> load(Config config);
+
+// The same for a reload of the mount on `mountpoint` served from `running`:
+// unchanged windows are kept with their inode numbers, mappings and locked
+// pages, anonymous regions of the same name and size keep their memory, and
+// only the windows that are new are populated or locked.
+Expected<Loaded, LoadFailure> reload(Config config, const Registry& running, const std::string& mountpoint);
 
 }  // namespace mapfs

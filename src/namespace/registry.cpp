@@ -1,73 +1,119 @@
 #include "namespace/registry.hpp"
 
 #include <algorithm>
-#include <unordered_set>
-
-#include "config/window_name.hpp"
+#include <unordered_map>
+#include <set>
 
 namespace mapfs {
 
-Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, InodeNumber first_inode)
-    : first_inode_(std::max(first_inode, first_window_inode)), ownership_(ownership) {
-    nodes_.reserve(windows.size() + 1);
-    window_inodes_.reserve(windows.size());
-    add_node(root_inode, "", nullptr);
-    directories_by_path_.emplace("", root_inode);
-    for (std::shared_ptr<Window>& window : windows) {
+// Builds the nodes in configuration order, then sorts them by inode number.
+class Registry::Builder {
+public:
+    Builder(Registry& registry, const Registry* previous) : registry_(registry), previous_(previous) {
+        next_ino_ = previous != nullptr ? previous->next_free_inode() : first_window_inode;
+        if (previous == nullptr) return;
+        for (const InodeNumber ino : previous->window_inodes()) previous_window_inode_.emplace(previous->find(ino)->window.get(), ino);
+    }
+
+    void add_root() {
+        Node root;
+        root.ino = root_inode;
+        registry_.nodes_.push_back(std::move(root));
+        directory_inode_.emplace("", root_inode);
+        node_index_.emplace(root_inode, 0);
+    }
+
+    void add_window(std::shared_ptr<Window> window) {
         const std::string& name = window->name();
         const std::size_t slash = name.rfind('/');
-        const InodeNumber parent = slash == std::string::npos ? root_inode : directory_for(std::string_view(name).substr(0, slash));
-        total_window_bytes_ += window->length_bytes();
-        std::string leaf = slash == std::string::npos ? name : name.substr(slash + 1);
-        window_inodes_.push_back(add_node(parent, std::move(leaf), std::move(window)));
+        const std::string_view parent_path = slash == std::string::npos ? std::string_view() : std::string_view(name).substr(0, slash);
+        const InodeNumber parent = directory_for(parent_path);
+        const auto kept = previous_window_inode_.find(window.get());
+        const InodeNumber ino = kept != previous_window_inode_.end() ? kept->second : next_ino_++;
+        registry_.total_window_bytes_ += window->length_bytes();
+        registry_.window_inodes_.push_back(ino);
+        add_node(ino, parent, slash == std::string::npos ? name : name.substr(slash + 1), std::move(window));
     }
-    directories_by_path_.clear();
-    sort_children();
-    build_overlap_indexes();
-}
 
-InodeNumber Registry::add_node(InodeNumber parent, std::string name, std::shared_ptr<Window> window) {
-    nodes_.push_back(Node{parent, std::move(name), std::move(window), {}});
-    if (nodes_.size() == 1) return root_inode;
-    const InodeNumber ino = first_inode_ + nodes_.size() - 2;
-    nodes_[index_of(parent)].children.push_back(ino);
-    return ino;
-}
-
-InodeNumber Registry::directory_for(std::string_view path) {
-    const auto found = directories_by_path_.find(std::string(path));
-    if (found != directories_by_path_.end()) return found->second;
-    const std::size_t slash = path.rfind('/');
-    const InodeNumber parent = slash == std::string_view::npos ? root_inode : directory_for(path.substr(0, slash));
-    const std::string_view leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
-    const InodeNumber ino = add_node(parent, std::string(leaf), nullptr);
-    directories_by_path_.emplace(std::string(path), ino);
-    return ino;
-}
-
-void Registry::sort_children() {
-    for (Node& node : nodes_) {
-        std::sort(node.children.begin(), node.children.end(),
-                  [this](InodeNumber a, InodeNumber b) { return node_at(a).name < node_at(b).name; });
+    void finish() {
+        std::vector<Node>& nodes = registry_.nodes_;
+        std::sort(nodes.begin(), nodes.end(), [](const Node& a, const Node& b) { return a.ino < b.ino; });
+        registry_.dense_ = nodes.size() < 2 || nodes.back().ino - nodes[1].ino + 2 == nodes.size();
+        for (Node& node : nodes) {
+            std::sort(node.children.begin(), node.children.end(),
+                      [this](InodeNumber a, InodeNumber b) { return registry_.find(a)->name < registry_.find(b)->name; });
+        }
+        registry_.next_free_inode_ = next_ino_;
     }
-}
 
-void Registry::build_overlap_indexes() {
-    std::map<FileIdentity, std::vector<OverlapIndex::Entry>> entries;
+private:
+    InodeNumber directory_for(std::string_view path) {
+        const auto found = directory_inode_.find(std::string(path));
+        if (found != directory_inode_.end()) return found->second;
+        const std::size_t slash = path.rfind('/');
+        const InodeNumber parent = directory_for(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash));
+        const InodeNumber ino = kept_directory_inode(path).value_or(next_ino_);
+        if (ino == next_ino_) ++next_ino_;
+        add_node(ino, parent, std::string(slash == std::string_view::npos ? path : path.substr(slash + 1)), nullptr);
+        directory_inode_.emplace(std::string(path), ino);
+        return ino;
+    }
+
+    std::optional<InodeNumber> kept_directory_inode(std::string_view path) const {
+        if (previous_ == nullptr) return std::nullopt;
+        const InodeNumber ino = previous_->resolve(path);
+        if (ino == 0 || !previous_->find(ino)->is_directory()) return std::nullopt;
+        return ino;
+    }
+
+    void add_node(InodeNumber ino, InodeNumber parent, std::string name, std::shared_ptr<Window> window) {
+        std::vector<Node>& nodes = registry_.nodes_;
+        nodes[node_index_.at(parent)].children.push_back(ino);
+        node_index_.emplace(ino, nodes.size());
+        nodes.push_back(Node{ino, parent, std::move(name), std::move(window), {}});
+    }
+
+    Registry& registry_;
+    const Registry* previous_;
+    InodeNumber next_ino_;
+    std::unordered_map<const Window*, InodeNumber> previous_window_inode_;
+    std::unordered_map<std::string, InodeNumber> directory_inode_;
+    std::unordered_map<InodeNumber, std::size_t> node_index_;  // while building, before the sort
+};
+
+Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous)
+    : ownership_(ownership) {
+    nodes_.reserve(windows.size() + 1);
+    window_inodes_.reserve(windows.size());
+    {
+        Builder builder(*this, previous);
+        builder.add_root();
+        for (std::shared_ptr<Window>& window : windows) builder.add_window(std::move(window));
+        builder.finish();
+    }
+    std::map<FileIdentity, std::vector<OverlapIndex::Entry>> keep;
+    // Counted by file: after a reload two Region objects may map one file.
+    std::set<FileIdentity> regions;
     for (std::uint32_t id = 0; id < window_inodes_.size(); ++id) {
-        const Window& window = *node_at(window_inodes_[id]).window;
-        if (window.length_bytes() == 0) continue;
-        entries[window.region().identity()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
+        const Window& window = *find(window_inodes_[id])->window;
+        regions.insert(window.region().identity());
+        if (window.cache() != CacheMode::keep || window.length_bytes() == 0) continue;
+        keep[window.region().identity()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
     }
-    for (auto& [region, list] : entries) overlaps_.emplace(region, OverlapIndex(std::move(list)));
-    std::unordered_set<const Region*> regions;
-    for (const InodeNumber ino : window_inodes_) regions.insert(&node_at(ino).window->region());
+    for (auto& [file, list] : keep) keep_windows_.emplace(file, OverlapIndex(std::move(list)));
     region_count_ = regions.size();
 }
 
 const Node* Registry::find(InodeNumber ino) const noexcept {
-    if (ino != root_inode && (ino < first_inode_ || ino - first_inode_ + 1 >= nodes_.size())) return nullptr;
-    return &nodes_[index_of(ino)];
+    if (ino == root_inode) return &nodes_[0];
+    if (nodes_.size() < 2 || ino < nodes_[1].ino) return nullptr;
+    if (dense_) {
+        const InodeNumber index = ino - nodes_[1].ino + 1;
+        return index < nodes_.size() ? &nodes_[index] : nullptr;
+    }
+    const auto found = std::lower_bound(nodes_.begin() + 1, nodes_.end(), ino,
+                                        [](const Node& node, InodeNumber wanted) { return node.ino < wanted; });
+    return found != nodes_.end() && found->ino == ino ? &*found : nullptr;
 }
 
 InodeNumber Registry::lookup(InodeNumber parent, std::string_view name) const noexcept {
@@ -75,27 +121,49 @@ InodeNumber Registry::lookup(InodeNumber parent, std::string_view name) const no
     if (directory == nullptr || !directory->is_directory()) return 0;
     const auto& children = directory->children;
     const auto found = std::lower_bound(children.begin(), children.end(), name,
-                                        [this](InodeNumber child, std::string_view wanted) { return node_at(child).name < wanted; });
-    if (found == children.end() || node_at(*found).name != name) return 0;
+                                        [this](InodeNumber child, std::string_view wanted) { return find(child)->name < wanted; });
+    if (found == children.end() || find(*found)->name != name) return 0;
     return *found;
 }
 
+InodeNumber Registry::resolve(std::string_view path) const noexcept {
+    InodeNumber ino = root_inode;
+    while (!path.empty() && ino != 0) {
+        const std::size_t slash = path.find('/');
+        ino = lookup(ino, path.substr(0, slash));
+        path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    }
+    return ino;
+}
+
+std::string Registry::path_of(InodeNumber ino) const {
+    std::string path;
+    for (const Node* node = find(ino); node != nullptr && node->ino != root_inode; node = find(node->parent))
+        path = path.empty() ? node->name : node->name + "/" + path;
+    return path;
+}
+
+std::vector<std::shared_ptr<Window>> Registry::windows() const {
+    std::vector<std::shared_ptr<Window>> all;
+    all.reserve(window_inodes_.size());
+    for (const InodeNumber ino : window_inodes_) all.push_back(find(ino)->window);
+    return all;
+}
+
 struct stat Registry::attributes(InodeNumber ino) const noexcept {
-    struct stat attr {};
     const Node* node = find(ino);
-    if (node == nullptr) return attr;
+    if (node == nullptr) return {};
+    if (!node->is_directory()) return window_attributes(*node->window, ino);
+    struct stat attr {};
     attr.st_ino = ino;
     attr.st_atim = attr.st_mtim = attr.st_ctim = ownership_.time;
     // Large blocks make cp and friends move data in big requests.
     attr.st_blksize = 128 * 1024;
-    if (node->is_directory()) {
-        attr.st_mode = S_IFDIR | ownership_.directory_mode;
-        attr.st_nlink = 2;
-        attr.st_uid = ownership_.uid;
-        attr.st_gid = ownership_.gid;
-        return attr;
-    }
-    return window_attributes(*node->window, ino);
+    attr.st_mode = S_IFDIR | ownership_.directory_mode;
+    attr.st_nlink = 2;
+    attr.st_uid = ownership_.uid;
+    attr.st_gid = ownership_.gid;
+    return attr;
 }
 
 struct stat Registry::window_attributes(const Window& window, InodeNumber ino) const noexcept {

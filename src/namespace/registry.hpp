@@ -1,6 +1,6 @@
 // The mount's namespace: directories and window files, their inode numbers,
-// name lookup, attributes and which windows overlap a write. Immutable once
-// built, so FUSE threads read it without locks.
+// name lookup and attributes. Immutable once built, so FUSE threads read it
+// without locks; a reload builds a new one and swaps it in.
 #pragma once
 
 #include <sys/stat.h>
@@ -12,11 +12,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "namespace/overlap_index.hpp"
 #include "mapping/window.hpp"
+#include "namespace/overlap_index.hpp"
 
 namespace mapfs {
 
@@ -27,9 +26,10 @@ inline constexpr InodeNumber root_inode = 1;
 inline constexpr InodeNumber first_window_inode = 4;
 
 struct Node {
+    InodeNumber ino = root_inode;
     InodeNumber parent = root_inode;
-    std::string name;                 // one path component; empty for the root
-    std::shared_ptr<Window> window;   // null for a directory
+    std::string name;                   // one path component; empty for the root
+    std::shared_ptr<Window> window;     // null for a directory
     std::vector<InodeNumber> children;  // directories only, sorted by name
     bool is_directory() const noexcept { return window == nullptr; }
 };
@@ -44,15 +44,23 @@ struct Ownership {
 class Registry {
 public:
     // Window names must be valid and free of file/directory clashes. The
-    // root is always inode 1; every other node gets a number from
-    // `first_inode` on, so that a registry built by a reload never reuses a
-    // number the kernel may still cache for an older window.
-    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership,
-             InodeNumber first_inode = first_window_inode);
+    // root is inode 1. Without `previous` the other nodes are numbered from
+    // `first_window_inode` on in order. With `previous` (a reload), a window
+    // that is the very same Window object as one of `previous` keeps its
+    // number, and so does a directory with the same path, so that the
+    // kernel's cached names, attributes and pages of what did not change stay
+    // valid; every other node gets a number `previous` never used, so that
+    // the kernel can never confuse a new window with an old one.
+    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous = nullptr);
 
     const Node* find(InodeNumber ino) const noexcept;
     // 0 when `parent` has no entry `name`.
     InodeNumber lookup(InodeNumber parent, std::string_view name) const noexcept;
+    // The node at `path` ("disk/p1"; "" is the root), or 0.
+    InodeNumber resolve(std::string_view path) const noexcept;
+    // The path of `ino` from the root ("disk/p1").
+    std::string path_of(InodeNumber ino) const;
+
     struct stat attributes(InodeNumber ino) const noexcept;
     // Attributes of a window as inode `ino`, whether or not it is still in
     // this registry (an open file may outlive a reload).
@@ -60,45 +68,38 @@ public:
 
     std::size_t window_count() const noexcept { return window_inodes_.size(); }
     std::size_t region_count() const noexcept { return region_count_; }
-    // The first inode number a later registry may use.
-    InodeNumber next_free_inode() const noexcept { return first_inode_ + nodes_.size() - 1; }
     std::size_t directory_count() const noexcept { return nodes_.size() - window_inodes_.size(); }
+    // Window inodes in configuration order.
     const std::vector<InodeNumber>& window_inodes() const noexcept { return window_inodes_; }
+    std::vector<std::shared_ptr<Window>> windows() const;
     std::uint64_t total_window_bytes() const noexcept { return total_window_bytes_; }
+    // The lowest number no node of this registry or of any it replaced has had.
+    InodeNumber next_free_inode() const noexcept { return next_free_inode_; }
 
-    // Calls visit(inode, window) for every window other than `writer` whose
-    // bytes overlap [offset, offset + length) of the writer's file (the
-    // writer may belong to an earlier registry).
+    // Calls visit(inode, window) for every `keep` window of file `file` whose
+    // bytes overlap [start, end) of the file: the kernel keeps their cached
+    // pages after the last close, so a write must reach them even then.
     template <class Visit>
-    void for_each_overlapping(const Window& writer, std::uint64_t region_offset,
-                              std::uint64_t length, Visit&& visit) const {
-        const auto found = overlaps_.find(writer.region().identity());
-        if (found == overlaps_.end()) return;
-        found->second.for_each_overlap(region_offset, region_offset + length, [&](std::uint32_t id) {
+    void for_each_keep_window(const FileIdentity& file, std::uint64_t start, std::uint64_t end, Visit&& visit) const {
+        const auto found = keep_windows_.find(file);
+        if (found == keep_windows_.end()) return;
+        found->second.for_each_overlap(start, end, [&](std::uint32_t id) {
             const InodeNumber ino = window_inodes_[id];
-            const Window& other = *node_at(ino).window;
-            if (&other != &writer) visit(ino, other);
+            visit(ino, *find(ino)->window);
         });
     }
 
 private:
-    const Node& node_at(InodeNumber ino) const noexcept { return nodes_[index_of(ino)]; }
-    std::size_t index_of(InodeNumber ino) const noexcept {
-        return ino == root_inode ? 0 : static_cast<std::size_t>(ino - first_inode_ + 1);
-    }
-    InodeNumber add_node(InodeNumber parent, std::string name, std::shared_ptr<Window> window);
-    InodeNumber directory_for(std::string_view path);
-    void sort_children();
-    void build_overlap_indexes();
+    class Builder;
 
-    InodeNumber first_inode_;
-    std::vector<Node> nodes_;  // [0] is the root; [i] is inode first_inode_ + i - 1
+    std::vector<Node> nodes_;  // sorted by inode number; [0] is the root
+    bool dense_ = true;        // nodes_[i].ino == nodes_[1].ino + i - 1 for i >= 1
     std::vector<InodeNumber> window_inodes_;
-    std::unordered_map<std::string, InodeNumber> directories_by_path_;  // used while building
-    std::map<FileIdentity, OverlapIndex> overlaps_;
+    std::map<FileIdentity, OverlapIndex> keep_windows_;
     Ownership ownership_;
     std::uint64_t total_window_bytes_ = 0;
     std::size_t region_count_ = 0;
+    InodeNumber next_free_inode_ = first_window_inode;
 };
 
 }  // namespace mapfs

@@ -1,13 +1,13 @@
 #include "namespace/status.hpp"
 
-#include <sys/mman.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
+#include <map>
+#include <set>
 #include <vector>
 
-#include "fuse/filesystem.hpp"
 #include "version.hpp"
 
 namespace mapfs {
@@ -43,28 +43,18 @@ std::pair<const char*, InodeNumber> status_directory_entry(std::size_t index) no
 
 namespace {
 
-// Pages of `mapping` in memory, by mincore(2), in bounded steps so that a
-// huge sparse mapping needs no huge vector.
-std::uint64_t resident_bytes(const Mapping& mapping) {
-    if (!mapping.mapped()) return 0;
-    const std::size_t page = page_size();
-    const std::size_t step_pages = 1 << 18;
-    std::vector<unsigned char> flags(step_pages);
-    std::uint64_t resident = 0;
-    const auto bytes = mapping.bytes();
-    for (std::size_t offset = 0; offset < bytes.size(); offset += step_pages * page) {
-        const std::size_t length = std::min(bytes.size() - offset, step_pages * page);
-        if (::mincore(bytes.data() + offset, length, flags.data()) != 0) continue;
-        const std::size_t pages = (length + page - 1) / page;
-        for (std::size_t i = 0; i < pages; ++i) resident += (flags[i] & 1) * page;
-    }
-    return resident;
-}
-
 struct RegionReport {
     const Region* region = nullptr;
     std::uint64_t mapped_bytes = 0;
     std::uint64_t resident_bytes = 0;
+    std::string why_unknown;  // set when resident_bytes could not be told
+
+    void add(const Mapping& mapping, int fd, ResidencyMeter& meter) {
+        mapped_bytes += mapping.length_bytes();
+        const Residency residency = meter.measure(mapping, fd);
+        if (residency.bytes) resident_bytes += *residency.bytes;
+        else if (why_unknown.empty()) why_unknown = residency.why_unknown;
+    }
 };
 
 nlohmann::json window_report(const std::string& name, const Window& window) {
@@ -84,54 +74,50 @@ nlohmann::json window_report(const std::string& name, const Window& window) {
             {"errors", counters.errors.load(std::memory_order_relaxed)}};
 }
 
-// The full name of a window: its path from the root.
-std::string path_of(const Registry& registry, InodeNumber ino) {
-    std::string path;
-    for (const Node* node = registry.find(ino); node != nullptr && ino != root_inode; node = registry.find(ino)) {
-        path = path.empty() ? node->name : node->name + "/" + path;
-        ino = node->parent;
-    }
-    return path;
-}
-
 }  // namespace
 
-std::string status_json(const Filesystem& filesystem) {
-    const auto registry = filesystem.current_registry();
+std::string status_json(const StatusContext& context) {
+    const Registry& registry = *context.registry;
+    ResidencyMeter fallback_meter;
+    ResidencyMeter& meter = context.residency != nullptr ? *context.residency : fallback_meter;
+    // One entry per file: after a reload two Region objects (two sets of
+    // views) may map the same file.
     std::vector<RegionReport> regions;
-    std::unordered_map<const Region*, std::size_t> region_index;
+    std::map<FileIdentity, std::size_t> region_index;
+    std::set<const Region*> measured;
     nlohmann::json windows = nlohmann::json::array();
-    for (const InodeNumber ino : registry->window_inodes()) {
-        const Window& window = *registry->find(ino)->window;
-        const auto [slot, added] = region_index.emplace(&window.region(), regions.size());
-        if (added) {
-            RegionReport report{&window.region()};
-            for (const Access access : {Access::read, Access::write}) {
-                report.mapped_bytes += window.region().view(access).length_bytes();
-                report.resident_bytes += resident_bytes(window.region().view(access));
-            }
-            regions.push_back(report);
+    for (const InodeNumber ino : registry.window_inodes()) {
+        const Window& window = *registry.find(ino)->window;
+        const auto [slot, added] = region_index.emplace(window.region().identity(), regions.size());
+        if (added) regions.push_back(RegionReport{&window.region(), 0, 0, {}});
+        if (measured.insert(&window.region()).second) {
+            for (const Access access : {Access::read, Access::write})
+                regions[slot->second].add(window.region().view(access), window.region().fd(), meter);
         }
-        if (window.access() == Access::copy) {
-            regions[slot->second].mapped_bytes += window.mapping().length_bytes();
-            regions[slot->second].resident_bytes += resident_bytes(window.mapping());
-        }
-        windows.push_back(window_report(path_of(*registry, ino), window));
+        if (window.access() == Access::copy) regions[slot->second].add(window.mapping(), -1, meter);
+        windows.push_back(window_report(registry.path_of(ino), window));
     }
     nlohmann::json region_list = nlohmann::json::array();
     for (const RegionReport& report : regions) {
         const Region& region = *report.region;
-        region_list.push_back({{"name", region.name()},
-                               {"path", region.anon() ? nlohmann::json(nullptr) : nlohmann::json(region.path())},
-                               {"anonymous", region.anon()},
-                               {"size", region.size_bytes()},
-                               {"mapped_bytes", report.mapped_bytes},
-                               {"resident_bytes", report.resident_bytes}});
+        nlohmann::json entry{{"name", region.name()},
+                             {"path", region.anon() ? nlohmann::json(nullptr) : nlohmann::json(region.path())},
+                             {"anonymous", region.anon()},
+                             {"size", region.size_bytes()},
+                             {"mapped_bytes", report.mapped_bytes},
+                             {"resident_bytes", report.why_unknown.empty() ? nlohmann::json(report.resident_bytes) : nlohmann::json(nullptr)}};
+        if (!report.why_unknown.empty()) entry["resident_unknown_because"] = report.why_unknown;
+        region_list.push_back(std::move(entry));
     }
-    const auto uptime = std::chrono::steady_clock::now() - filesystem.started;
     const nlohmann::json report{{"version", version},
-                                {"mountpoint", filesystem.mountpoint},
-                                {"uptime_seconds", std::chrono::duration<double>(uptime).count()},
+                                {"mountpoint", context.mountpoint},
+                                {"uptime_seconds", context.uptime_seconds},
+                                {"open_handles", context.open_handles},
+                                {"pid", ::getpid()},
+                                {"late_invalidations", context.late_invalidations},
+                                {"reloads", {{"count", context.reload.count},
+                                             {"last_accepted", context.reload.accepted},
+                                             {"last_message", context.reload.message}}},
                                 {"regions", region_list},
                                 {"windows", windows}};
     // A window name or path need not be UTF-8; JSON must be.

@@ -9,10 +9,9 @@
 #include <string_view>
 
 #include "namespace/registry.hpp"
+#include "namespace/residency.hpp"
 
 namespace mapfs {
-
-struct Filesystem;
 
 inline constexpr InodeNumber status_directory_inode = 2;
 inline constexpr InodeNumber status_file_inode = 3;
@@ -27,7 +26,26 @@ struct stat status_attributes(InodeNumber ino, const Registry& registry) noexcep
 std::pair<const char*, InodeNumber> status_directory_entry(std::size_t index) noexcept;
 inline constexpr std::size_t status_directory_entries = 3;
 
+struct ReloadOutcome {
+    std::uint64_t count = 0;  // reloads tried since start-up
+    bool accepted = true;     // whether the last one took effect
+    std::string message;      // why it was rejected
+};
+
+// What the report is made of.
+struct StatusContext {
+    std::shared_ptr<const Registry> registry;
+    std::string mountpoint;
+    double uptime_seconds = 0;
+    std::size_t open_handles = 0;
+    // Writes that replied before the kernel had dropped other windows'
+    // cached copies of their bytes (fuse/write.cpp).
+    std::uint64_t late_invalidations = 0;
+    ResidencyMeter* residency = nullptr;
+    ReloadOutcome reload;
+};
+
 // The report: version, mount point, uptime, regions and windows.
-std::string status_json(const Filesystem& filesystem);
+std::string status_json(const StatusContext& context);
 
 }  // namespace mapfs

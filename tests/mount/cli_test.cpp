@@ -150,7 +150,7 @@ cat $T/syslog.txt
                                      quote(dir.path().string()) + " " + quote(mapfs_binary()));
     EXPECT_EQ(result.status, 0) << result.output;
     EXPECT_NE(result.output.find("mapfs["), std::string::npos) << result.output;
-    EXPECT_NE(result.output.find("reloaded: 1 regions, 1 windows on " + mnt.string()), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("reloaded: 1 region, 1 window on " + mnt.string()), std::string::npos) << result.output;
     EXPECT_FALSE(is_mounted(mnt));
 }
 

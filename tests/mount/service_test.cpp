@@ -86,7 +86,7 @@ TEST_F(ServiceTest, ReadyOnlyOnceTheMountAnswersWithStatus) {
     EXPECT_TRUE(mounted_at_ready);
     EXPECT_EQ(read.status, 0) << read.output;
     EXPECT_EQ(read.output, original.substr(8192, 16));
-    EXPECT_NE(ready.find("STATUS=1 regions, 2 windows on " + mnt.string()), std::string::npos) << ready;
+    EXPECT_NE(ready.find("STATUS=1 region, 2 windows on " + mnt.string()), std::string::npos) << ready;
 }
 
 TEST_F(ServiceTest, WatchdogPingsWhenSystemdAsks) {
@@ -191,7 +191,8 @@ print(open("sub/changed", "rb").read(4) == open(")" + disk.string() + R"(", "rb"
     EXPECT_EQ(read_file(disk).substr(4096 + 100, 20), "WRITTEN-AFTER-RELOAD") << "a write through the removed window was lost";
     const std::string reloading = notify.wait_for("RELOADING=1", 5000);
     EXPECT_NE(reloading.find("MONOTONIC_USEC="), std::string::npos) << reloading;
-    EXPECT_NE(notify.wait_for("READY=1", 5000).find("STATUS=1 regions, 3 windows"), std::string::npos);
+    const std::string ready = notify.wait_for("READY=1", 5000);
+    EXPECT_NE(ready.find("STATUS=1 region, 3 windows"), std::string::npos) << ready;
 }
 
 // Shared memory must outlive `systemctl reload`: a region of the same name

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/plan.hpp"
+#include "mapping/map_windows.hpp"
 #include "mapping/window.hpp"
 #include "config_builders.hpp"
 #include "temp_dir.hpp"

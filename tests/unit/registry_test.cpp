@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/plan.hpp"
+#include "mapping/map_windows.hpp"
 #include "mapping/window.hpp"
 #include "config_builders.hpp"
 #include "temp_dir.hpp"
@@ -57,9 +58,11 @@ protected:
         config.regions.push_back(mapfs::testing::file_region(name, dir.write_file(file, pattern_bytes(size, 3)).string()));
     }
 
+    // Windows are `keep` unless changed: the registry indexes those by range.
     WindowConfig& add(const std::string& name, const std::string& region, std::uint64_t offset, std::uint64_t length,
                       Access access = Access::write) {
         config.windows.push_back(mapfs::testing::window_config(name, region, offset, length, access));
+        config.windows.back().cache = mapfs::CacheMode::keep;
         return config.windows.back();
     }
 
@@ -73,9 +76,9 @@ protected:
         return windows ? std::move(*windows) : Windows{};
     }
 
-    Registry build(InodeNumber first_inode = mapfs::first_window_inode) {
+    Registry build() {
         windows = map();
-        return Registry(windows, ownership, first_inode);
+        return Registry(windows, ownership);
     }
 
     // Inode of a slash-separated path, walking lookups from the root.
@@ -97,15 +100,16 @@ protected:
         return nullptr;
     }
 
-    // Names of the windows for_each_overlapping reports.
+    // Names of the keep windows (other than the writer) that for_each_keep_window
+    // reports for a write at region offset `offset`.
     std::vector<std::string> overlapping(const Registry& registry, const std::string& writer, std::uint64_t offset,
                                          std::uint64_t length) const {
         std::vector<std::string> names;
         const auto window = window_named(writer);
         if (!window) return names;
-        registry.for_each_overlapping(*window, offset, length, [&](InodeNumber ino, const Window& other) {
+        registry.for_each_keep_window(window->region().identity(), offset, offset + length, [&](InodeNumber ino, const Window& other) {
             EXPECT_EQ(registry.find(ino)->window.get(), &other);
-            names.push_back(other.name());
+            if (&other != window.get()) names.push_back(other.name());
         });
         std::sort(names.begin(), names.end());
         return names;
@@ -283,20 +287,35 @@ TEST_F(RegistryTest, InodeNumbersAreUniqueAndCounted) {
     for (const InodeNumber ino : registry.window_inodes()) EXPECT_TRUE(seen.count(ino)) << ino;
 }
 
-TEST_F(RegistryTest, FirstInodeIsHonoured) {
+TEST_F(RegistryTest, AReloadKeepsTheNumbersOfWhatDidNotChange) {
     add("d/a", "disk", 0, 10);
-    add("b", "disk", 0, 10);
-    const Registry registry = build(1000);
-    EXPECT_EQ(registry.lookup(root_inode, "d"), 1000u);
-    EXPECT_EQ(registry.next_free_inode(), 1003u);
-    for (const InodeNumber ino : registry.window_inodes()) {
-        EXPECT_GE(ino, 1000u);
-        EXPECT_LT(ino, 1003u);
-    }
-    EXPECT_EQ(registry.find(999), nullptr);
-    // A later registry starting at next_free_inode shares no number.
-    const Registry later(windows, ownership, registry.next_free_inode());
-    for (const InodeNumber ino : later.window_inodes()) EXPECT_GE(ino, registry.next_free_inode());
+    add("d/b", "disk", 10, 10);
+    add("e/c", "disk", 20, 10);
+    const Registry old = build();
+    const auto kept = window_named("d/a");
+    const InodeNumber a = path_inode(old, "d/a");
+    const InodeNumber d = path_inode(old, "d");
+    const InodeNumber b = path_inode(old, "d/b");
+    // The reload keeps d/a (the same Window object), replaces d/b, drops e/c and adds f/x.
+    config.windows.clear();
+    add("d/a", "disk", 0, 10);
+    add("d/b", "disk", 10, 11);
+    add("f/x", "disk", 30, 10);
+    Windows fresh = map();
+    fresh[0] = kept;
+    const Registry current(fresh, ownership, &old);
+    EXPECT_EQ(path_inode(current, "d/a"), a);
+    EXPECT_EQ(path_inode(current, "d"), d);
+    EXPECT_NE(path_inode(current, "d/b"), b);
+    EXPECT_EQ(path_inode(current, "e/c"), 0u);
+    // New numbers were never used before, so the kernel cannot mix them up.
+    for (const char* name : {"d/b", "f", "f/x"}) EXPECT_GE(path_inode(current, name), old.next_free_inode()) << name;
+    EXPECT_GE(current.next_free_inode(), old.next_free_inode() + 3);
+    EXPECT_EQ(current.find(a)->window, kept);
+    EXPECT_EQ(current.path_of(a), "d/a");
+    EXPECT_EQ(current.find(b), nullptr);
+    // Numbers are no longer dense; lookups by number still work.
+    for (const InodeNumber ino : current.window_inodes()) EXPECT_EQ(current.find(ino)->window->name(), current.path_of(ino));
 }
 
 TEST_F(RegistryTest, RegionCount) {

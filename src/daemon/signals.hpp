@@ -1,0 +1,39 @@
+// SIGTERM, SIGINT and SIGHUP as events that a thread waits for, instead of
+// libfuse's handlers: those end the session loop at once, before the
+// threads that may be waiting on the mount (a reload, a notification) are
+// done with it, and they take SIGHUP for "stop" where mapfs means reload.
+#pragma once
+
+#include <signal.h>
+
+#include "mapping/unique_fd.hpp"
+
+namespace mapfs {
+
+class SignalEvents {
+public:
+    enum class Event { reload, stop, loop_ended };
+
+    // Installs the handlers; the events wait in a pipe until taken.
+    SignalEvents();
+    ~SignalEvents();
+    SignalEvents(const SignalEvents&) = delete;
+    SignalEvents& operator=(const SignalEvents&) = delete;
+
+    bool valid() const noexcept { return read_end_.valid(); }
+    // The next event (several SIGHUPs in a row come out as one reload).
+    Event wait() noexcept;
+    // Posts an event from a thread (not a signal).
+    void post(Event event) noexcept;
+
+private:
+    UniqueFd read_end_;
+    UniqueFd write_end_;
+    struct sigaction previous_[3]{};
+};
+
+// A signal with a handler that does nothing, for waking a thread out of a
+// blocking call (it then fails with EINTR).
+int wake_signal() noexcept;
+
+}  // namespace mapfs

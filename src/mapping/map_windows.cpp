@@ -1,0 +1,106 @@
+#include "mapping/map_windows.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace mapfs {
+namespace {
+
+FileIdentity identity_of(int fd) {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) return {};
+    return {info.st_dev, info.st_ino};
+}
+
+// The file range that the windows of one region with `access` need mapped,
+// leaving out the windows already `kept`.
+std::optional<PageSpan> view_extent(const Plan& plan, std::size_t region_index, Access access,
+                                    const std::vector<std::shared_ptr<Window>>& kept) {
+    std::uint64_t start = UINT64_MAX;
+    std::uint64_t end = 0;
+    for (std::size_t i = 0; i < plan.windows.size(); ++i) {
+        const ResolvedWindow& window = plan.windows[i];
+        if (kept[i] || window.region_index != region_index || window.access != access || window.length_bytes == 0) continue;
+        start = std::min(start, window.offset_bytes);
+        end = std::max(end, window.offset_bytes + window.length_bytes);
+    }
+    if (start >= end) return std::nullopt;
+    return page_span(start, end - start, page_size());
+}
+
+bool covers(const Region& region, Access access, const std::optional<PageSpan>& extent) {
+    return !extent || region.view_covers(access, extent->file_offset, extent->file_offset + extent->length);
+}
+
+// An earlier region of `file` whose views hold both extents, or null.
+std::shared_ptr<const Region> reusable_region(std::span<const std::shared_ptr<Window>> previous, const FileIdentity& file,
+                                              const std::optional<PageSpan>& read, const std::optional<PageSpan>& write) {
+    for (const std::shared_ptr<Window>& window : previous) {
+        const Region& region = window->region();
+        if (region.identity() == file && covers(region, Access::read, read) && covers(region, Access::write, write))
+            return window->shared_region();
+    }
+    return nullptr;
+}
+
+Result<std::shared_ptr<Window>> make_window(const ResolvedWindow& resolved,
+                                            const std::shared_ptr<const Region>& region) {
+    if (resolved.length_bytes == 0) return std::make_shared<Window>(resolved, region, nullptr, Mapping{});
+    if (resolved.access != Access::copy)
+        return std::make_shared<Window>(resolved, region, region->view_address(resolved.access, resolved.offset_bytes),
+                                        Mapping{});
+    const auto span = page_span(resolved.offset_bytes, resolved.length_bytes, page_size());
+    if (!span) return unexpected(EOVERFLOW);
+    auto mapping = region->map_private(*span);
+    if (!mapping) return unexpected(mapping.error());
+    std::byte* data = mapping->bytes().data() + span->lead;
+    return std::make_shared<Window>(resolved, region, data, std::move(*mapping));
+}
+
+}  // namespace
+
+Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan, std::span<const std::shared_ptr<Window>> previous) {
+    std::vector<FileIdentity> files;
+    for (const OpenedRegion& region : plan.regions) files.push_back(identity_of(region.fd.get()));
+    std::unordered_map<std::string_view, const std::shared_ptr<Window>*> previous_by_name;
+    for (const std::shared_ptr<Window>& window : previous) previous_by_name.emplace(window->name(), &window);
+
+    std::vector<std::shared_ptr<Window>> windows(plan.windows.size());
+    for (std::size_t i = 0; i < plan.windows.size(); ++i) {
+        const ResolvedWindow& resolved = plan.windows[i];
+        const auto found = previous_by_name.find(resolved.name);
+        if (found != previous_by_name.end() && (*found->second)->same_as(resolved, files[resolved.region_index]))
+            windows[i] = *found->second;
+    }
+    std::vector<std::shared_ptr<const Region>> regions(plan.regions.size());
+    for (std::size_t r = 0; r < plan.regions.size(); ++r) {
+        const auto read = view_extent(plan, r, Access::read, windows);
+        const auto write = view_extent(plan, r, Access::write, windows);
+        regions[r] = reusable_region(previous, files[r], read, write);
+        if (regions[r] != nullptr) continue;
+        auto region = Region::create(std::move(plan.regions[r]), read, write);
+        if (!region) return unexpected(region.error());
+        regions[r] = std::move(*region);
+    }
+    for (std::size_t i = 0; i < plan.windows.size(); ++i) {
+        if (windows[i] != nullptr) continue;
+        auto window = make_window(plan.windows[i], regions[plan.windows[i].region_index]);
+        if (!window) return unexpected(window.error());
+        windows[i] = std::move(*window);
+    }
+    return windows;
+}
+
+std::vector<bool> kept_windows(const std::vector<std::shared_ptr<Window>>& windows,
+                               std::span<const std::shared_ptr<Window>> previous) {
+    std::unordered_set<const Window*> earlier;
+    for (const std::shared_ptr<Window>& window : previous) earlier.insert(window.get());
+    std::vector<bool> kept;
+    for (const std::shared_ptr<Window>& window : windows) kept.push_back(earlier.count(window.get()) != 0);
+    return kept;
+}
+
+}  // namespace mapfs

@@ -1,0 +1,54 @@
+// The open handles by file handle number, the `fh` the kernel gives back
+// with every request on an open file.
+//
+// Numbers are small slot indexes, not pointers, so that they mean the same
+// to any process that rebuilds the table. Reading a slot takes no lock: the
+// kernel uses a number only between the reply to its OPEN and its RELEASE,
+// so nobody writes a slot while a request reads it, and the chunks that
+// hold the slots are never moved or freed while the table lives.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/expected.hpp"
+#include "namespace/open_handle.hpp"
+
+namespace mapfs {
+
+class HandleTable {
+public:
+    HandleTable() = default;
+    HandleTable(const HandleTable&) = delete;
+    HandleTable& operator=(const HandleTable&) = delete;
+    ~HandleTable();
+
+    // Stores `handle` and returns its number (never 0), or ENOMEM / ENFILE.
+    Result<std::uint64_t> insert(std::shared_ptr<OpenHandle> handle) noexcept;
+    // The handle numbered `fh`, or null for a number not in use.
+    std::shared_ptr<OpenHandle> get(std::uint64_t fh) const noexcept;
+    // Takes the handle out; its number may be given again.
+    std::shared_ptr<OpenHandle> erase(std::uint64_t fh) noexcept;
+    std::size_t size() const noexcept;
+
+private:
+    static constexpr std::size_t slots_per_chunk = 1024;
+    static constexpr std::size_t max_chunks = 4096;  // 4 Mi handles
+    struct Chunk {
+        std::array<std::shared_ptr<OpenHandle>, slots_per_chunk> slots;
+    };
+
+    std::shared_ptr<OpenHandle>* slot(std::uint64_t fh) const noexcept;
+
+    std::array<std::atomic<Chunk*>, max_chunks> chunks_{};
+    mutable std::mutex mutex_;  // insert and erase
+    std::vector<std::uint64_t> free_numbers_;
+    std::uint64_t next_number_ = 1;
+    std::size_t in_use_ = 0;
+};
+
+}  // namespace mapfs
