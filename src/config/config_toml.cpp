@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <type_traits>
+#include <cstdio>
 
 #include "config/config_values.hpp"
 #include "config/size.hpp"
@@ -107,7 +107,7 @@ private:
         return std::nullopt;
     }
 
-    // An integer, or a string that the text parser reads (sizes, modes, ids).
+    // An integer, or a string that the text parser reads (sizes, ids).
     template <class T>
     std::optional<T> number_of(const toml::node& node, const std::string& subject, const std::string& field,
                                Parsed<T> (*parse)(std::string_view)) {
@@ -118,24 +118,37 @@ private:
                 return std::nullopt;
             }
             // Integers go through the same range checks as text.
-            // Modes and umasks are octal: 0o640 in TOML is the integer 416.
-            return checked(node, subject, field, parse(is_octal(parse) ? to_octal(value) : std::to_string(value)));
+            return checked(node, subject, field, parse(std::to_string(value)));
         }
         if (const auto* text = node.as_string()) return checked(node, subject, field, parse(text->get()));
         fail(node, subject, field, "must be an integer or a string, not " + type_name(node));
         return std::nullopt;
     }
 
-    template <class T>
-    static bool is_octal(Parsed<T> (*parse)(std::string_view)) {
-        if constexpr (std::is_same_v<T, mode_t>) return parse == &parse_mode;
-        return false;
-    }
-
-    static std::string to_octal(std::int64_t value) {
-        std::ostringstream out;
-        out << std::oct << value;
-        return out.str();
+    // Permission bits (mode, umask): a string ("644", "0644") or a TOML octal
+    // integer (0o644). A decimal integer is refused rather than guessed at:
+    // mode = 644 is the number 644, which as bits is --w----r-T.
+    std::optional<mode_t> bits_of(const toml::node& node, const std::string& subject, const std::string& field,
+                                  Parsed<mode_t> (*parse)(std::string_view)) {
+        const auto* integer = node.as_integer();
+        if (integer == nullptr) return number_of(node, subject, field, parse);
+        const std::int64_t value = integer->get();
+        // The format flags are a 2-bit field (hexadecimal is binary|octal).
+        constexpr auto format = toml::value_flags::format_as_binary | toml::value_flags::format_as_octal |
+                                toml::value_flags::format_as_hexadecimal;
+        const bool octal = (integer->flags() & format) == toml::value_flags::format_as_octal;
+        if (value < 0 || (!octal && value != 0)) {
+            const std::string digits = std::to_string(value);
+            const bool octal_digits = value >= 0 && digits.find_first_of("89") == std::string::npos;
+            std::string message = "is the " + std::string(octal ? "" : "decimal ") + "number " + digits + ", not octal bits";
+            if (octal_digits) message += "; write 0o" + digits + " or \"" + digits + "\"";
+            else message += "; write it in octal, as 0o640 or \"640\"";
+            fail(node, subject, field, message);
+            return std::nullopt;
+        }
+        char text[24];
+        std::snprintf(text, sizeof text, "%llo", static_cast<unsigned long long>(value));
+        return checked(node, subject, field, parse(text));
     }
 
     template <class T>
@@ -171,7 +184,7 @@ private:
             else if (key == "log_level") assign(options.log_level, word_of(value, subject, field, parse_log_level));
             else if (key == "uid") assign(options.uid, number_of(value, subject, field, parse_id));
             else if (key == "gid") assign(options.gid, number_of(value, subject, field, parse_id));
-            else if (key == "umask") assign(options.umask, number_of(value, subject, field, parse_mode));
+            else if (key == "umask") assign(options.umask, bits_of(value, subject, field, parse_umask));
             else if (key == "fsname") assign(options.fsname, string_of(value, subject, field));
         }
     }
@@ -217,7 +230,7 @@ private:
         if (const toml::node* node = table.get("access")) window.access = word_of(*node, subject, "access", parse_access);
         if (const toml::node* node = table.get("cache")) window.cache = word_of(*node, subject, "cache", parse_cache_mode);
         if (const toml::node* node = table.get("pages")) window.pages = word_of(*node, subject, "pages", parse_page_mode);
-        if (const toml::node* node = table.get("mode")) window.mode = number_of(*node, subject, "mode", parse_mode);
+        if (const toml::node* node = table.get("mode")) window.mode = bits_of(*node, subject, "mode", parse_mode);
         if (const toml::node* node = table.get("uid")) window.uid = number_of(*node, subject, "uid", parse_id);
         if (const toml::node* node = table.get("gid")) window.gid = number_of(*node, subject, "gid", parse_id);
         config_.windows.push_back(std::move(window));

@@ -1,17 +1,51 @@
 #include "config/config_values.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <string>
 
 namespace mapfs {
 
-Parsed<mode_t> parse_mode(std::string_view text) {
+namespace {
+
+std::string fmt_octal(unsigned value) {
+    char text[8];
+    std::snprintf(text, sizeof text, "0%03o", value);
+    return text;
+}
+
+}  // namespace
+
+namespace {
+
+// Octal digits, with an optional TOML-style 0o in front.
+Parsed<unsigned> parse_octal(std::string_view text, const char* example) {
+    const std::string_view digits = text.substr(0, 2) == "0o" ? text.substr(2) : text;
     unsigned value = 0;
-    const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value, 8);
-    if (text.empty() || status != std::errc() || end != text.data() + text.size())
-        return unexpected("\"" + std::string(text) + "\" is not an octal mode such as 0640");
-    if (value > 07777) return unexpected("mode \"" + std::string(text) + "\" has bits beyond 07777");
-    return static_cast<mode_t>(value);
+    const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value, 8);
+    if (digits.empty() || status != std::errc() || end != digits.data() + digits.size())
+        return unexpected("\"" + std::string(text) + "\" is not an octal number such as " + example);
+    return value;
+}
+
+}  // namespace
+
+Parsed<mode_t> parse_mode(std::string_view text) {
+    const auto value = parse_octal(text, "0640");
+    if (!value) return unexpected(value.error());
+    if (*value > 07777) return unexpected("mode \"" + std::string(text) + "\" has bits beyond 07777");
+    if ((*value & 07000) != 0)
+        return unexpected("mode \"" + std::string(text) +
+                          "\" has setuid, setgid or sticky bits, which a window may not have (it is data, not a program); use " +
+                          fmt_octal(*value & 0777));
+    return static_cast<mode_t>(*value);
+}
+
+Parsed<mode_t> parse_umask(std::string_view text) {
+    const auto value = parse_octal(text, "022");
+    if (!value) return unexpected(value.error());
+    if (*value > 0777) return unexpected("umask \"" + std::string(text) + "\" has bits beyond 0777");
+    return static_cast<mode_t>(*value);
 }
 
 Parsed<std::uint32_t> parse_id(std::string_view text) {

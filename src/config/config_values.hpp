@@ -11,8 +11,12 @@
 
 namespace mapfs {
 
-// Octal permission bits, "0640" or "640".
+// A window's permission bits in octal: "0640", "640" or "0o640". setuid,
+// setgid and sticky are refused: a window is data, never a program to run
+// with another user's rights.
 Parsed<mode_t> parse_mode(std::string_view text);
+// Bits removed from default modes, in octal like a mode: "022", "0o027".
+Parsed<mode_t> parse_umask(std::string_view text);
 // A numeric user or group id.
 Parsed<std::uint32_t> parse_id(std::string_view text);
 // "true"/"false" and the usual spellings.

@@ -9,10 +9,14 @@ namespace mapfs {
 namespace {
 
 // Handed to the kernel mount unchanged.
-const std::vector<std::string> kernel_flags{"nosuid", "suid", "nodev", "dev", "noexec", "exec",
+const std::vector<std::string> kernel_flags{"noexec", "exec",
                                             "noatime", "atime", "relatime", "norelatime", "strictatime",
                                             "nodiratime", "diratime", "sync", "async", "dirsync",
                                             "allow_root", "auto_unmount"};
+// Every mapfs mount is nosuid,nodev (session.cpp): a window is data, never a
+// program to run with another user's rights or a device. mount(8) passes
+// suid and dev for fstab's "defaults"; they are accepted and have no effect.
+const std::vector<std::string> always_off_flags{"nosuid", "suid", "nodev", "dev"};
 // Passed by mount(8), fstab and systemd; they mean nothing to the daemon.
 const std::vector<std::string> ignored_flags{"defaults", "auto", "noauto", "nofail", "_netdev", "user",
                                              "nouser", "users", "owner", "group", "default_permissions"};
@@ -20,7 +24,7 @@ const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsna
 
 std::vector<std::string> all_known_words() {
     std::vector<std::string> words{"ro", "rw", "allow_other", "detach_stale"};
-    for (const auto* list : {&kernel_flags, &ignored_flags, &valued_keys}) words.insert(words.end(), list->begin(), list->end());
+    for (const auto* list : {&kernel_flags, &always_off_flags, &ignored_flags, &valued_keys}) words.insert(words.end(), list->begin(), list->end());
     return words;
 }
 
@@ -38,7 +42,7 @@ void apply_value(const std::string& key, const std::string& value, const std::st
     if (key == "cache") take(parse_cache_mode(value), options.cache);
     else if (key == "uid") take(parse_id(value), options.uid);
     else if (key == "gid") take(parse_id(value), options.gid);
-    else if (key == "umask") take(parse_mode(value), options.umask);
+    else if (key == "umask") take(parse_umask(value), options.umask);
     else if (key == "fsname") options.fsname = value;
     else if (key == "log_level") take(parse_log_level(value), options.log_level);
     else if (key == "max_read") options.kernel_options.push_back(key + "=" + value);
@@ -58,7 +62,8 @@ void apply_one(const std::string& option, const std::string& where, MountOptions
         options.detach_stale = true;
     } else if (contains(kernel_flags, option)) {
         options.kernel_options.push_back(option);
-    } else if (contains(ignored_flags, option) || key.rfind("x-", 0) == 0 || key == "comment") {
+    } else if (contains(always_off_flags, option) || contains(ignored_flags, option) || key.rfind("x-", 0) == 0 ||
+               key == "comment") {
         // mount(8) and systemd options; nothing to do.
     } else {
         std::string message = contains(valued_keys, key) ? "needs a value (" + key + "=...)"
@@ -80,6 +85,24 @@ void apply_mount_options(const std::string& list, const std::string& where, Moun
         if (!option.empty()) apply_one(option, where, options, errors);
         start = comma + 1;
     }
+}
+
+std::string kernel_mount_options(const MountOptions& options) {
+    // default_permissions: the kernel checks mode bits for everyone but
+    // root; mapfs itself refuses writes to read windows, root included.
+    // nosuid,nodev always, whatever mount(8) passes: a window is data.
+    std::string list = "subtype=mapfs,default_permissions,nosuid,nodev";
+    // libfuse splits -o at commas; a backslash keeps one inside the name.
+    std::string fsname;
+    for (const char c : options.fsname.empty() ? std::string("mapfs") : options.fsname) {
+        if (c == ',' || c == '\\') fsname += '\\';
+        fsname += c;
+    }
+    list += ",fsname=" + fsname;
+    if (options.allow_other) list += ",allow_other";
+    if (options.read_only) list += ",ro";
+    for (const std::string& option : options.kernel_options) list += "," + option;
+    return list;
 }
 
 }  // namespace mapfs

@@ -12,4 +12,7 @@ namespace mapfs {
 void apply_mount_options(const std::string& list, const std::string& where,
                          MountOptions& options, ConfigErrors& errors);
 
+// The -o list handed to libfuse for the kernel mount.
+std::string kernel_mount_options(const MountOptions& options);
+
 }  // namespace mapfs

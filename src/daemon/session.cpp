@@ -9,29 +9,13 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "config/mount_options.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/session_loop.hpp"
 #include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
 
 namespace mapfs {
-
-std::string kernel_mount_options(const MountOptions& options) {
-    // default_permissions: the kernel checks mode bits for everyone but
-    // root; mapfs itself refuses writes to read windows, root included.
-    std::string list = "subtype=mapfs,default_permissions";
-    // libfuse splits -o at commas; a backslash keeps one inside the name.
-    std::string fsname;
-    for (const char c : options.fsname.empty() ? std::string("mapfs") : options.fsname) {
-        if (c == ',' || c == '\\') fsname += '\\';
-        fsname += c;
-    }
-    list += ",fsname=" + fsname;
-    if (options.allow_other) list += ",allow_other";
-    if (options.read_only) list += ",ro";
-    for (const std::string& option : options.kernel_options) list += "," + option;
-    return list;
-}
 
 namespace {
 

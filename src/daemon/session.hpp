@@ -19,9 +19,6 @@ struct SessionSettings {
     bool single_thread = false;
 };
 
-// The -o list handed to libfuse for the kernel mount.
-std::string kernel_mount_options(const MountOptions& options);
-
 // Mounts, serves until unmounted or signalled (SIGHUP reloads), unmounts;
 // tells systemd STOPPING=1 when it stops (READY=1 comes from the FUSE
 // init). Returns the exit status: 0 after a clean stop, 1 when mounting

@@ -115,7 +115,14 @@ INSTANTIATE_TEST_SUITE_P(Cases, HostileInputTest, ::testing::Values(
                 region + "[[window]]\nname = \"w\"\nregion = \"d\"\naccess = 3\n"},
     HostileCase{"UnknownRegion", "bad.toml mnt", {"window \"w\"", "no region named \"nope\""}, "[[window]]\nname = \"w\"\nregion = \"nope\"\n"},
     HostileCase{"SizeOnAFileRegion", "bad.toml mnt", {"region \"d\"", "size applies to anonymous regions"}, region + "size = 5\n"},
-    HostileCase{"TooManyArguments", "disk.img mnt extra", {"too many arguments"}}),
+    HostileCase{"TooManyArguments", "disk.img mnt extra", {"too many arguments"}},
+    HostileCase{"DecimalModeInToml", "bad.toml mnt", {"bad.toml:7", "mode", "decimal number 644", "write 0o644 or \"644\""},
+                region + "[[window]]\nname = \"w\"\nregion = \"d\"\nmode = 644\n"},
+    HostileCase{"DecimalUmaskInToml", "bad.toml mnt", {"bad.toml:2", "umask", "decimal number 22", "write 0o22 or \"22\""},
+                "[options]\numask = 22\n" + region + "[[window]]\nname = \"w\"\nregion = \"d\"\n"},
+    HostileCase{"SetuidMode", "disk.img mnt -w 'p:mode=4755'", {"window \"p\"", "mode", "setuid, setgid or sticky", "use 0755"}},
+    HostileCase{"StickyModeInToml", "bad.toml mnt", {"bad.toml:7", "setuid, setgid or sticky"},
+                region + "[[window]]\nname = \"w\"\nregion = \"d\"\nmode = 0o1666\n"}),
     [](const ::testing::TestParamInfo<HostileCase>& info) { return info.param.name; });
 
 }  // namespace

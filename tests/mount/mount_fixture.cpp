@@ -168,9 +168,11 @@ std::string MountTest::ok(const std::string& command) {
     return result.output;
 }
 
-std::string MountTest::python(const std::string& code) {
+std::string MountTest::python(const std::string& code, const std::vector<std::string>& arguments) {
     const auto script = dir.write_file("snippet.py", "import os, errno, sys, time, mmap\n" + code);
-    const CommandResult result = run("python3 " + quote(script.string()), mnt);
+    std::string command = "python3 " + quote(script.string());
+    for (const std::string& argument : arguments) command += " " + quote(argument);
+    const CommandResult result = run(command, mnt);
     EXPECT_EQ(result.status, 0) << code << "\n" << result.output;
     return result.output;
 }

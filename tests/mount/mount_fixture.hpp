@@ -76,8 +76,9 @@ protected:
     // Runs a command in the temp dir, expecting success.
     std::string ok(const std::string& command);
     // Runs Python code (os, errno, sys, time and mmap imported) in the mount
-    // directory, expecting success; returns what it printed.
-    std::string python(const std::string& code);
+    // directory with `arguments` in sys.argv[1:], expecting success; returns
+    // what it printed.
+    std::string python(const std::string& code, const std::vector<std::string>& arguments = {});
 };
 
 }  // namespace mapfs::testing

@@ -100,6 +100,28 @@ os.close(fd)
     expect_unchanged();
 }
 
+// Another process's "> window" (an O_TRUNC open) while a client has stores in
+// its mapping that it has not flushed yet: with atomic O_TRUNC the kernel
+// used to set the size to 0 and drop the dirty pages, so the client read
+// zeros (or got SIGBUS) and flush() wrote zeros to the backing file.
+TEST_F(SemanticsTest, AnOTruncOpenElsewhereKeepsAClientMappingsUnflushedStores) {
+    for (const std::string truncate : {": > rw", "cp /dev/null rw", "dd if=/dev/null of=rw status=none"}) {
+        EXPECT_EQ(python(R"(
+import subprocess
+f = open("rw", "r+b")
+m = mmap.mmap(f.fileno(), 0)
+m[0:11] = b"DIRTY-BYTES"
+subprocess.run(["bash", "-c", sys.argv[1]], check=True)
+print(m[0:11], len(m), os.stat("rw").st_size, os.fstat(f.fileno()).st_size)
+m[4000:4005] = b"LATER"
+m.flush(); m.close(); f.close()
+)", {truncate}), "b'DIRTY-BYTES' 5000 5000 5000\n") << truncate;
+        EXPECT_EQ(read_file(disk).substr(100, 11), "DIRTY-BYTES") << truncate;
+        EXPECT_EQ(read_file(disk).substr(4100, 5), "LATER") << truncate;
+        EXPECT_EQ(read_file(disk).size(), original.size());
+    }
+}
+
 TEST_F(SemanticsTest, TruncateToTheSameSizeSucceedsToAnotherSizeIsEinval) {
     ok("truncate -s 5000 " + quote(at("rw").string()));
     EXPECT_EQ(python(R"(
@@ -179,6 +201,26 @@ TEST(ReadOnlyMount, WritesAndNamespaceChangesAreErofs) {
         EXPECT_EQ(daemon.unmount(), 0);
     }
     EXPECT_TRUE(read_file(disk) == pattern_bytes(8192, 3));
+}
+
+}  // namespace
+}  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+// Every way of writing a mode that the README shows gives those bits.
+TEST_F(MountTest, ModesAndUmasksInEveryOctalSpellingShowAsWritten) {
+    const auto disk = backing("disk.img", pattern_bytes(8192, 5));
+    const auto window = [&](const std::string& name, const std::string& mode) {
+        return "[[window]]\nname = \"" + name + "\"\nregion = \"d\"\naccess = \"write\"\n" +
+               (mode.empty() ? "" : "mode = " + mode + "\n");
+    };
+    mount_config("[options]\numask = 0o027\n[[region]]\nname = \"d\"\nfile = \"" + disk.string() + "\"\n" +
+                 window("toml-octal", "0o644") + window("string", "\"644\"") + window("string-zero", "\"0644\"") +
+                 window("string-0o", "\"0o600\"") + window("umasked", ""));
+    EXPECT_EQ(ok("cd mnt && stat -c '%n %A' toml-octal string string-zero string-0o umasked"),
+              "toml-octal -rw-r--r--\nstring -rw-r--r--\nstring-zero -rw-r--r--\nstring-0o -rw-------\numasked -rw-r-----\n");
 }
 
 }  // namespace

@@ -295,10 +295,14 @@ TEST_F(ServiceTest, MountTypeFuseMapfsAndUmount) {
     BinaryInUsrLocalBin binary;
     if (!binary.usable()) GTEST_SKIP() << "/usr/local/bin/mapfs exists and is not ours";
     dir.write_file("mapfs.toml", config(window("a", "100", "4096")));
+    // dev,suid as fstab's "defaults" makes mount(8) pass them: they must not take.
     ok("mount -t fuse.mapfs " + quote((dir / "mapfs.toml").string()) + " " + quote(mnt.string()) +
-       " -o allow_other,nofail,_netdev,x-systemd.automount,noatime");
+       " -o allow_other,nofail,_netdev,x-systemd.automount,noatime,dev,suid");
     ASSERT_TRUE(is_mounted(mnt));
-    EXPECT_NE(ok("grep " + quote(" " + mnt.string() + " ") + " /proc/mounts").find("fuse.mapfs"), std::string::npos);
+    const std::string mounts = ok("grep " + quote(" " + mnt.string() + " ") + " /proc/mounts");
+    EXPECT_NE(mounts.find("fuse.mapfs"), std::string::npos);
+    EXPECT_NE(mounts.find("nosuid"), std::string::npos) << mounts;
+    EXPECT_NE(mounts.find("nodev"), std::string::npos) << mounts;
     EXPECT_EQ(ok("head -c 8 " + quote(at("a").string())), original.substr(100, 8));
     const std::string pid = ok("pgrep -f -- " + quote("^mapfs " + (dir / "mapfs.toml").string()));
     ok("umount " + quote(mnt.string()));

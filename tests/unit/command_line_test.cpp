@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config_builder.hpp"
+#include "config/mount_options.hpp"
 #include "config/plan.hpp"
 #include "temp_dir.hpp"
 
@@ -380,7 +381,7 @@ TEST_F(BuildConfig, MountOptionsApplied) {
     EXPECT_EQ(config.options.gid, std::optional<gid_t>(100));
     EXPECT_EQ(config.options.umask, std::optional<mode_t>(027));
     EXPECT_EQ(config.options.fsname, "imgs");
-    EXPECT_EQ(config.options.kernel_options, std::vector<std::string>{"nosuid"});
+    EXPECT_TRUE(config.options.kernel_options.empty());  // nosuid is always on
 }
 
 TEST_F(BuildConfig, LaterOptionsWin) {
@@ -401,14 +402,24 @@ TEST_F(BuildConfig, GenericMountOptionsAreAcceptedAndIgnored) {
 
 TEST_F(BuildConfig, KernelFlagsAreKept) {
     const Config config = build_ok({image.c_str(), mountpoint.c_str(), "-o", "rw,nosuid,nodev", "-o", "noexec,noatime"});
-    EXPECT_EQ(config.options.kernel_options, (std::vector<std::string>{"nosuid", "nodev", "noexec", "noatime"}));
+    EXPECT_EQ(config.options.kernel_options, (std::vector<std::string>{"noexec", "noatime"}));
+}
+
+// Every mount is nosuid,nodev (session.cpp); what mount(8) passes for fstab's
+// "defaults" is accepted and changes nothing.
+TEST_F(BuildConfig, SuidAndDevAreAcceptedAndHaveNoEffect) {
+    const Config config = build_ok({image.c_str(), mountpoint.c_str(), "-o", "rw,dev,suid,exec"});
+    EXPECT_EQ(config.options.kernel_options, (std::vector<std::string>{"exec"}));
+    const std::string kernel = mapfs::kernel_mount_options(config.options);
+    EXPECT_TRUE(contains(kernel, ",nosuid,nodev")) << kernel;
+    EXPECT_FALSE(contains(kernel, ",suid") || contains(kernel, ",dev")) << kernel;
 }
 
 TEST_F(BuildConfig, MountFuse3Style) {
     // mount -t fuse.mapfs disk.img DIR -o rw,nosuid  ->  mapfs disk.img DIR -o rw,nosuid
     const Config config = build_ok({image.c_str(), mountpoint.c_str(), "-o", "rw,nosuid"});
     EXPECT_EQ(config.mountpoint, std::optional<std::string>(mountpoint));
-    EXPECT_EQ(config.options.kernel_options, std::vector<std::string>{"nosuid"});
+    EXPECT_TRUE(config.options.kernel_options.empty());
     ASSERT_EQ(config.windows.size(), 1u);
 }
 

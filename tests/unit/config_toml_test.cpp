@@ -218,6 +218,40 @@ TEST(TomlConfig, UmaskAsOctalInteger) {
     EXPECT_EQ(parsed("[options]\numask = 0o077\n").options.umask, std::optional<mode_t>(077));
 }
 
+// The natural mistake: mode = 644 is the decimal number 644 (--w----r-T as
+// bits). It is refused with the two ways to write it, never reinterpreted.
+TEST(TomlConfig, DecimalIntegerModeIsAnErrorThatSaysHowToWriteIt) {
+    const ConfigError error = only_error("[[window]]\nname = \"a\"\nregion = \"r\"\nmode = 644\n");
+    EXPECT_EQ(error.where, "test.toml:4");
+    EXPECT_EQ(error.field, "mode");
+    EXPECT_TRUE(contains(error.message, "decimal number 644")) << error.to_string();
+    EXPECT_TRUE(contains(error.message, "write 0o644 or \"644\"")) << error.to_string();
+    const ConfigError hex = only_error("[[window]]\nname = \"a\"\nregion = \"r\"\nmode = 0x1a4\n");
+    EXPECT_EQ(hex.field, "mode");
+    const ConfigError umask = only_error("[options]\numask = 22\n");
+    EXPECT_EQ(umask.field, "option \"umask\"");
+    EXPECT_TRUE(contains(umask.message, "write 0o22 or \"22\"")) << umask.to_string();
+    // 0 is 0 in any base.
+    EXPECT_EQ(parsed("[options]\numask = 0\n").options.umask, std::optional<mode_t>(0));
+}
+
+TEST(TomlConfig, ModesInEveryOctalSpellingMeanTheSame) {
+    for (const char* mode : {"0o644", "\"644\"", "\"0644\"", "\"0o644\""}) {
+        const Config config = parsed(std::string("[[window]]\nname = \"a\"\nregion = \"r\"\nmode = ") + mode + "\n");
+        EXPECT_EQ(config.windows.at(0).mode, std::optional<mode_t>(0644)) << mode;
+    }
+}
+
+// A window is data, never a program to run with another user's rights.
+TEST(TomlConfig, SetuidSetgidAndStickyBitsAreRefused) {
+    for (const char* mode : {"0o4755", "\"2755\"", "\"1777\"", "\"06644\""}) {
+        const ConfigError error = only_error(std::string("[[window]]\nname = \"a\"\nregion = \"r\"\nmode = ") + mode + "\n");
+        EXPECT_EQ(error.field, "mode") << mode;
+        EXPECT_TRUE(contains(error.message, "setuid, setgid or sticky")) << error.to_string();
+    }
+    EXPECT_TRUE(contains(only_error("[options]\numask = \"1022\"\n").message, "beyond 0777"));
+}
+
 TEST(TomlConfig, ModeOutOfRange) {
     const ConfigError error = only_error("[[window]]\nname = \"a\"\nregion = \"r\"\nmode = 0o17777\n");
     EXPECT_EQ(error.where, "test.toml:4");

@@ -234,6 +234,8 @@ TEST(WindowSpec, BadCache) {
 TEST(WindowSpec, BadModeUidGid) {
     EXPECT_EQ(failure("p:region=r,mode=0999").field, "mode");
     EXPECT_EQ(failure("p:region=r,mode=17777").field, "mode");
+    EXPECT_TRUE(failure("p:region=r,mode=4755").message.find("setuid, setgid or sticky") != std::string::npos);
+    EXPECT_EQ(parsed("w:region=r,mode=0o640").window.mode, std::optional<mode_t>(0640));
     EXPECT_EQ(failure("p:region=r,uid=root").field, "uid");
     EXPECT_EQ(failure("p:region=r,gid=-5").field, "gid");
 }
