@@ -44,8 +44,9 @@ struct MountOptions {
     std::optional<gid_t> gid;
     std::optional<mode_t> umask;
     std::string fsname;
-    // Detach a mount that a killed mapfs left on the mount point first.
-    bool detach_stale = false;
+    // Mount over a live mount already on the mount point, instead of
+    // refusing (a dead FUSE mount is always detached first).
+    bool overmount = false;
     // Options handed to the kernel mount as they are (nosuid, noexec, ...).
     std::vector<std::string> kernel_options;
 };

@@ -23,7 +23,7 @@ const std::vector<std::string> ignored_flags{"defaults", "auto", "noauto", "nofa
 const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsname", "log_level", "max_read"};
 
 std::vector<std::string> all_known_words() {
-    std::vector<std::string> words{"ro", "rw", "allow_other", "detach_stale"};
+    std::vector<std::string> words{"ro", "rw", "allow_other", "overmount", "detach_stale"};
     for (const auto* list : {&kernel_flags, &always_off_flags, &ignored_flags, &valued_keys}) words.insert(words.end(), list->begin(), list->end());
     return words;
 }
@@ -58,8 +58,10 @@ void apply_one(const std::string& option, const std::string& where, MountOptions
         options.read_only = option == "ro";
     } else if (option == "allow_other") {
         options.allow_other = true;
+    } else if (option == "overmount") {
+        options.overmount = true;
     } else if (option == "detach_stale") {
-        options.detach_stale = true;
+        // Dead mounts are always detached now; kept for old command lines.
     } else if (contains(kernel_flags, option)) {
         options.kernel_options.push_back(option);
     } else if (contains(always_off_flags, option) || contains(ignored_flags, option) || key.rfind("x-", 0) == 0 ||

@@ -46,7 +46,13 @@ int main(int argc, char** argv) {
     auto config = mapfs::read_config(command_line);
     if (!config) return report(config.error());
     mapfs::log::setup(config->options.log_level, command_line.debug);
-    if (config->options.detach_stale && config->mountpoint) mapfs::detach_stale_mount(*config->mountpoint);
+    if (config->mountpoint) {
+        if (const std::string refusal = mapfs::prepare_mount_point(*config->mountpoint, config->options.overmount);
+            !refusal.empty()) {
+            std::cerr << refusal;
+            return exit_usage;
+        }
+    }
     mapfs::install_fault_handler();
     auto loaded = mapfs::load(std::move(*config));
     if (!loaded) return report(loaded.error());

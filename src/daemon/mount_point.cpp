@@ -1,5 +1,9 @@
 #include "daemon/mount_point.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,6 +12,7 @@
 #include <cerrno>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "base/log.hpp"
 
@@ -50,41 +55,99 @@ std::vector<MountEntry> mounts_at(const std::string& path) {
     return found;
 }
 
-bool detach_stale_mount(const std::string& path) {
-    struct stat info {};
-    if (::stat(path.c_str(), &info) == 0 || errno != ENOTCONN) return false;
-    if (::umount2(path.c_str(), MNT_DETACH) == 0) {
-        log::warn("detached the stale mount on {}", path);
-        return true;
-    }
-    // Not root: fusermount3 may detach mounts of our own user.
+namespace {
+
+// umount -l as root; fusermount3 -uz otherwise (it may detach mounts of our
+// own user).
+bool detach(const std::string& path) {
+    if (::umount2(path.c_str(), MNT_DETACH) == 0) return true;
     const pid_t child = ::fork();
     if (child == 0) {
         ::execlp("fusermount3", "fusermount3", "-uz", path.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
     int status = 0;
-    const bool detached = child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (detached) log::warn("detached the stale mount on {}", path);
-    else log::error("cannot detach the stale mount on {}", path);
-    return detached;
+    return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The absolute path as mountinfo spells it. realpath(3) of the mount point
+// itself would fail on a dead mount, so only its directory is resolved.
+std::string canonical_mount_point(const std::string& path) {
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    const std::size_t slash = trimmed.rfind('/');
+    const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : trimmed.substr(0, slash);
+    const std::string leaf = slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+    char resolved[PATH_MAX];
+    if (::realpath(parent.c_str(), resolved) == nullptr) return path;
+    const std::string directory = resolved;
+    return directory == "/" ? "/" + leaf : directory + "/" + leaf;
+}
+
+// Whether the FUSE mount on `path` lost its daemon. The attributes must come
+// from the daemon: a plain stat() is answered from the kernel's cache (for a
+// day, as mapfs and many others set it) even when the daemon is gone.
+bool dead_fuse_mount(const std::string& path) {
+    struct statx info {};
+    return ::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) != 0 && errno == ENOTCONN;
+}
+
+bool empty_directory(const std::string& path) {
+    DIR* directory = ::opendir(path.c_str());
+    if (directory == nullptr) return true;
+    bool empty = true;
+    while (const dirent* entry = ::readdir(directory)) {
+        const std::string_view name = entry->d_name;
+        if (name != "." && name != "..") {
+            empty = false;
+            break;
+        }
+    }
+    ::closedir(directory);
+    return empty;
+}
+
+}  // namespace
+
+std::string prepare_mount_point(const std::string& given, bool overmount) {
+    const std::string path = canonical_mount_point(given);
+    std::vector<MountEntry> mounts = mounts_at(path);
+    // A FUSE mount whose daemon died answers every call with ENOTCONN: it
+    // holds nothing and would hide the new mount under "Transport endpoint
+    // is not connected". Only a FUSE mount is asked, so a dead or hung
+    // other file system is never touched.
+    while (!mounts.empty() && mounts.back().type.rfind("fuse", 0) == 0 && dead_fuse_mount(path)) {
+        if (!detach(path)) return "mapfs: mount point \"" + path + "\": a dead FUSE mount is on it and cannot be detached (try fusermount3 -uz " + path + ")\n";
+        log::warn("detached the dead {} mount of {} from {}", mounts.back().type, mounts.back().source, path);
+        mounts = mounts_at(path);
+    }
+    if (!mounts.empty() && !overmount) {
+        const MountEntry& top = mounts.back();
+        return "mapfs: mount point \"" + path + "\" already has a live mount (TARGET " + path + " SOURCE " + top.source +
+               " FSTYPE " + top.type + "); unmount it first, or give -o overmount to mount over it\n";
+    }
+    if (mounts.empty() && !empty_directory(path))
+        log::warn("mount point {} is not empty: its files are hidden while mapfs is mounted", path);
+    return "";
+}
+
+std::string device_of_new_mount(const std::string& mountpoint) {
+    const std::vector<MountEntry> mounts = mounts_at(mountpoint);
+    // Ours is the topmost: it was mounted last, over whatever was there.
+    if (mounts.empty() || mounts.back().type != "fuse.mapfs") return "";
+    return mounts.back().device;
 }
 
 // The kernel gives a FUSE mount 128 KiB of readahead, which caps cached
 // sequential reads far below the page cache's speed (measured: 0.05 x direct
 // reads; with 1 MiB, 0.3 x).
-void raise_readahead(const std::string& mountpoint, unsigned kilobytes) {
-    const std::vector<MountEntry> mounts = mounts_at(mountpoint);
-    // Ours is the topmost: it was mounted last, over whatever was there.
-    if (mounts.empty() || mounts.back().type != "fuse.mapfs") {
-        log::debug("no mapfs mount on top of {}; readahead left alone", mountpoint);
-        return;
-    }
-    std::ofstream setting("/sys/class/bdi/" + mounts.back().device + "/read_ahead_kb");
+void raise_readahead(const std::string& device, unsigned kilobytes) {
+    if (device.empty()) return;
+    std::ofstream setting("/sys/class/bdi/" + device + "/read_ahead_kb");
     setting << kilobytes << "\n";
     setting.flush();
-    if (setting) log::debug("readahead of {} raised to {} KiB", mountpoint, kilobytes);
-    else log::debug("cannot raise the readahead of {} (not root?)", mountpoint);
+    if (setting) log::debug("readahead of mount {} raised to {} KiB", device, kilobytes);
+    else log::debug("cannot raise the readahead of mount {} (not root?)", device);
 }
 
 }  // namespace mapfs

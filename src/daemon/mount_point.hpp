@@ -18,12 +18,18 @@ struct MountEntry {
 // The mounts on `path`, bottom first, from /proc/self/mountinfo.
 std::vector<MountEntry> mounts_at(const std::string& path);
 
-// Detaches the mount at `path` if it is the dead mount of a killed FUSE
-// daemon ("Transport endpoint is not connected"); true if it did.
-bool detach_stale_mount(const std::string& path);
+// Makes `path` ready to mount on: detaches the dead mount a killed FUSE
+// daemon left there ("Transport endpoint is not connected"), refuses a live
+// mount of any kind unless `overmount`, and warns when the directory is not
+// empty. Returns "" or the message that refuses it.
+std::string prepare_mount_point(const std::string& path, bool overmount);
 
-// Raises the readahead of the mapfs mount just made on `mountpoint` (the
-// topmost fuse.mapfs mount there, never one below it). Needs root.
-void raise_readahead(const std::string& mountpoint, unsigned kilobytes);
+// The device ("0:52") of the mapfs mount just made on `mountpoint`: the
+// topmost fuse.mapfs mount there, never one below it; "" if none.
+std::string device_of_new_mount(const std::string& mountpoint);
+
+// Sets the readahead of the mount with that device. Needs root, and must
+// come after the FUSE INIT reply, which lowers it to what INIT offered.
+void raise_readahead(const std::string& device, unsigned kilobytes);
 
 }  // namespace mapfs

@@ -122,7 +122,8 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
         log::error("cannot mount on {} (see the message above)", settings.mountpoint);
         return 1;
     }
-    raise_readahead(settings.mountpoint, 1024);
+    const std::string device = device_of_new_mount(settings.mountpoint);
+    filesystem.after_init = [device] { raise_readahead(device, 1024); };
     log::info("mounted {}", status_line(filesystem));
     fuse_daemonize(settings.foreground ? 1 : 0);
     if (!settings.foreground) {

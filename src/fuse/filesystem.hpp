@@ -36,6 +36,10 @@ struct Filesystem {
     RequestMeter requests;
     // Called once, from the FUSE INIT: from then on the mount answers.
     std::function<void()> on_ready;
+    // Called once, from the first request after INIT (the kernel has taken
+    // INIT's reply by then): settings INIT would undo go here.
+    std::function<void()> after_init;
+    std::atomic<bool> after_init_pending{true};
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::string mountpoint;
     bool read_only = false;
@@ -68,6 +72,16 @@ inline Filesystem& filesystem_of(fuse_req_t request) {
 // the number is unknown).
 inline std::shared_ptr<OpenHandle> handle_of(fuse_req_t request, const fuse_file_info* info) noexcept {
     return info == nullptr ? nullptr : filesystem_of(request).handles.get(info->fh);
+}
+
+// Runs Filesystem::after_init if this is the first request after INIT.
+inline void run_after_init(Filesystem& filesystem) noexcept {
+    if (!filesystem.after_init_pending.load(std::memory_order_relaxed)) return;
+    if (!filesystem.after_init_pending.exchange(false) || !filesystem.after_init) return;
+    try {
+        filesystem.after_init();
+    } catch (...) {  // a setting that could not be made: serve anyway
+    }
 }
 
 // "2 regions, 5 windows on /mnt": the STATUS= line for systemd.

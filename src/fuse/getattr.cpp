@@ -7,7 +7,8 @@
 namespace mapfs::ops {
 
 void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
-    const Filesystem& filesystem = filesystem_of(request);
+    Filesystem& filesystem = filesystem_of(request);
+    run_after_init(filesystem);
     const auto registry = filesystem.current_registry();
     if (is_status_inode(ino)) {
         const struct stat attr = status_attributes(ino, *registry);

@@ -7,7 +7,8 @@
 namespace mapfs::ops {
 
 void lookup(fuse_req_t request, fuse_ino_t parent, const char* name) noexcept {
-    const Filesystem& filesystem = filesystem_of(request);
+    Filesystem& filesystem = filesystem_of(request);
+    run_after_init(filesystem);
     const auto registry = filesystem.current_registry();
     const InodeNumber status = status_lookup(parent, name);
     const InodeNumber ino = status != 0 ? status : registry->lookup(parent, name);

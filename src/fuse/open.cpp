@@ -44,6 +44,7 @@ int refusal(const Filesystem& filesystem, InodeNumber ino, const Node* node, int
 
 void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     Filesystem& filesystem = filesystem_of(request);
+    run_after_init(filesystem);
     // Only the registry in force: a name cached from before a reload opens
     // its window as long as the window is unchanged (it keeps its number).
     const auto registry = filesystem.current_registry();

@@ -6,7 +6,9 @@
 namespace mapfs::ops {
 
 void statfs(fuse_req_t request, fuse_ino_t) noexcept {
-    const auto registry = filesystem_of(request).current_registry();
+    Filesystem& filesystem = filesystem_of(request);
+    run_after_init(filesystem);
+    const auto registry = filesystem.current_registry();
     struct statvfs info {};
     info.f_bsize = 4096;
     info.f_frsize = 4096;

@@ -1,11 +1,14 @@
 #include "mount_fixture.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <set>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -54,6 +57,20 @@ std::string mapfs_binary() {
     return path != nullptr ? path : "mapfs";
 }
 
+// The FUSE mounts on `mountpoint`, as mount IDs.
+std::set<std::string> fuse_mount_ids(const std::filesystem::path& mountpoint) {
+    std::set<std::string> ids;
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    for (std::string line; std::getline(mountinfo, line);) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, where, field, type;
+        if (!(fields >> id >> parent >> device >> root >> where) || where != mountpoint.string()) continue;
+        while (fields >> field && field != "-") {}
+        if (fields >> type && type.rfind("fuse", 0) == 0) ids.insert(id);
+    }
+    return ids;
+}
+
 bool is_mounted(const std::filesystem::path& mountpoint) {
     std::ifstream mounts("/proc/self/mounts");
     std::string device, where, type, rest;
@@ -64,9 +81,23 @@ bool is_mounted(const std::filesystem::path& mountpoint) {
 }
 
 MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
-                           std::filesystem::path log_file, const std::vector<std::string>& environment)
+                           std::filesystem::path log_file, const std::vector<std::string>& environment,
+                           const std::vector<std::string>& wrapper)
     : mountpoint_(std::move(mountpoint)), log_file_(std::move(log_file)) {
-    std::vector<std::string> argv_strings{mapfs_binary(), "-f"};
+    // What was there before must not pass for ours: a live mount (the new
+    // one goes over it) or a dead one (the new one replaces it, maybe
+    // under the same mount ID, so IDs cannot tell them apart). A mount is
+    // ours once there are more mounts that answer than before.
+    // FORCE_SYNC: a dead mount's root attributes are still in the kernel's cache.
+    struct statx info {};
+    const auto answering = [&] {
+        const bool answers = ::statx(AT_FDCWD, mountpoint_.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) == 0;
+        return answers ? fuse_mount_ids(mountpoint_).size() : 0;
+    };
+    const std::size_t earlier_mounts = answering();
+    std::vector<std::string> argv_strings = wrapper;
+    argv_strings.push_back(mapfs_binary());
+    argv_strings.push_back("-f");
     argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -77,7 +108,7 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
         std::vector<char*> argv;
         for (std::string& argument : argv_strings) argv.push_back(argument.data());
         argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
+        ::execvp(argv[0], argv.data());
         ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -88,7 +119,7 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
             pid_ = -1;
             return;
         }
-        if (is_mounted(mountpoint_)) {
+        if (answering() > earlier_mounts) {
             live_ = true;
             return;
         }
@@ -127,7 +158,7 @@ int MountedMapfs::unmount() {
 }
 
 void MountedMapfs::cleanup() noexcept {
-    if (pid_ < 0 && !is_mounted(mountpoint_)) return;
+    if (mountpoint_.empty() || (pid_ < 0 && !is_mounted(mountpoint_))) return;
     if (unmount() >= 0 && !is_mounted(mountpoint_)) return;
     // The daemon did not stop: detach the mount and kill it by its own pid.
     if (is_mounted(mountpoint_)) run("fusermount3 -uz " + quote(mountpoint_.string()));
@@ -150,8 +181,9 @@ std::filesystem::path MountTest::backing(const std::string& name, const std::str
     return dir.write_file(name, bytes);
 }
 
-void MountTest::mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment) {
-    daemon = std::make_unique<MountedMapfs>(arguments, mnt, dir / "mapfs.log", environment);
+void MountTest::mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment,
+                           const std::vector<std::string>& wrapper) {
+    daemon = std::make_unique<MountedMapfs>(arguments, mnt, dir / "mapfs.log", environment, wrapper);
     ASSERT_TRUE(daemon->live()) << "mapfs did not mount; its log:\n" << daemon->log();
 }
 

@@ -29,9 +29,12 @@ std::string quote(const std::string& text);
 class MountedMapfs {
 public:
     // Starts `mapfs -f ARGS...`; check live() afterwards.
-    // `environment` holds extra "NAME=value" settings for the daemon.
+    // `environment` holds extra "NAME=value" settings for the daemon;
+    // `wrapper` a command that execs mapfs in the same process (setpriv,
+    // prlimit), so that pid() is still the daemon's.
     MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
-                 std::filesystem::path log_file, const std::vector<std::string>& environment = {});
+                 std::filesystem::path log_file, const std::vector<std::string>& environment = {},
+                 const std::vector<std::string>& wrapper = {});
     ~MountedMapfs();
     MountedMapfs(const MountedMapfs&) = delete;
     MountedMapfs& operator=(const MountedMapfs&) = delete;
@@ -43,6 +46,9 @@ public:
     int unmount();
     // Waits for the daemon to exit by itself (after a signal, umount...).
     int wait_for_exit(int timeout_ms);
+    // After the daemon was killed and reaped: what it left on the mount
+    // point is no longer this object's to clean up.
+    void disown() noexcept { pid_ = -1; live_ = false; mountpoint_.clear(); }
 
 private:
     void cleanup() noexcept;
@@ -71,7 +77,8 @@ protected:
     std::filesystem::path backing(const std::string& name, const std::string& bytes);
     // Writes a TOML config and mounts it; fails the test if the mount does not come up.
     void mount_config(const std::string& toml, const std::vector<std::string>& extra = {});
-    void mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment = {});
+    void mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment = {},
+                    const std::vector<std::string>& wrapper = {});
     std::filesystem::path at(const std::string& window) const { return mnt / window; }
     // Runs a command in the temp dir, expecting success.
     std::string ok(const std::string& command);

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "mount_fixture.hpp"
 
@@ -154,16 +157,33 @@ TEST_F(DurabilityTest, StoresWithoutFsyncSurviveSigkill) {
     EXPECT_EQ(read_file(disk).substr(12345 + 1000, 21), "NOT-SYNCED-BUT-STORED");
 }
 
-TEST_F(DurabilityTest, AStaleMountPointIsReportedAndCanBeDetached) {
+// A killed daemon leaves a dead mount ("Transport endpoint is not
+// connected"); the next mapfs detaches it and mounts, leaving one mount.
+TEST_F(DurabilityTest, ADeadMountIsDetachedBeforeMounting) {
     kill_daemon();
+    daemon->disown();  // reaped already; the dead mount is still there
+    EXPECT_NE(run("stat " + quote(mnt.string())).output.find("Transport endpoint is not connected"), std::string::npos);
+    mount_args({disk.string(), mnt.string()});
+    ok("cmp disk.img " + quote(at("disk.img").string()));
+    EXPECT_EQ(ok("grep -c ' " + mnt.string() + " ' /proc/self/mountinfo"), "1\n");
+    EXPECT_NE(daemon->log().find("detached the dead fuse.mapfs mount"), std::string::npos) << daemon->log();
+    EXPECT_EQ(daemon->unmount(), 0);
+}
+
+// A live mount of any kind is refused, naming what is there, unless asked.
+TEST_F(DurabilityTest, ALiveMountIsRefusedUnlessOvermountIsGiven) {
     const CommandResult refused = run(quote(mapfs_binary()) + " -f disk.img mnt", dir.path());
     EXPECT_EQ(refused.status, 2) << refused.output;
-    EXPECT_NE(refused.output.find("Transport endpoint is not connected"), std::string::npos) << refused.output;
-    EXPECT_NE(refused.output.find("detach_stale"), std::string::npos) << refused.output;
-    daemon.reset();  // reaped already; the stale mount is still there
-    mount_args({disk.string(), mnt.string(), "-o", "detach_stale"});
-    ok("cmp disk.img " + quote(at("disk.img").string()));
-    EXPECT_EQ(daemon->unmount(), 0);
+    EXPECT_NE(refused.output.find("already has a live mount (TARGET " + mnt.string() + " SOURCE "), std::string::npos)
+        << refused.output;
+    EXPECT_NE(refused.output.find("FSTYPE fuse.mapfs); unmount it first, or give -o overmount"), std::string::npos)
+        << refused.output;
+    EXPECT_EQ(ok("grep -c ' " + mnt.string() + " ' /proc/self/mountinfo"), "1\n");
+    ok("mkdir -p tmpfs-point && mount -t tmpfs mapfs-test tmpfs-point");
+    const CommandResult on_tmpfs = run(quote(mapfs_binary()) + " -f disk.img tmpfs-point", dir.path());
+    ok("umount tmpfs-point");
+    EXPECT_EQ(on_tmpfs.status, 2) << on_tmpfs.output;
+    EXPECT_NE(on_tmpfs.output.find("SOURCE mapfs-test FSTYPE tmpfs"), std::string::npos) << on_tmpfs.output;
 }
 
 TEST_F(DurabilityTest, UmountStopsTheDaemonCleanly) {
@@ -173,6 +193,124 @@ TEST_F(DurabilityTest, UmountStopsTheDaemonCleanly) {
     EXPECT_FALSE(is_mounted(mnt));
     EXPECT_EQ(read_file(disk).substr(12345, 13), "BEFORE-UMOUNT");
     EXPECT_TRUE(std::filesystem::is_directory(mnt)) << "the mount point is not usable after umount";
+}
+
+}  // namespace
+}  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+// A writeback error of the backing file is told to every handle that could
+// have lost pages, not only to the first that syncs. The backing file here
+// is a window of a second mapfs whose own backing file is then truncated,
+// so that writing back the dirty pages fails with EIO in the kernel.
+TEST_F(MountTest, EveryHandleHearsAWritebackErrorOfItsFile) {
+    const std::filesystem::path inner_mnt = dir / "inner";
+    std::filesystem::create_directory(inner_mnt);
+    const auto inner_file = backing("inner.img", pattern_bytes(1 << 20, 9));
+    MountedMapfs inner({inner_file.string(), inner_mnt.string()}, inner_mnt, dir / "inner.log");
+    ASSERT_TRUE(inner.live()) << inner.log();
+    const std::string backing_file = (inner_mnt / "inner.img").string();
+    mount_config("[[region]]\nname = \"d\"\nfile = \"" + backing_file + "\"\n" +
+                 "[[window]]\nname = \"a\"\nregion = \"d\"\nlength = 65536\naccess = \"write\"\n"
+                 "[[window]]\nname = \"b\"\nregion = \"d\"\noffset = 4096\nlength = 65536\naccess = \"write\"\n");
+    EXPECT_EQ(python(R"(
+a1 = os.open("a", os.O_RDWR); a2 = os.open("a", os.O_RDWR); b = os.open("b", os.O_RDWR)
+os.pwrite(a1, b"x" * 8192, 8192)            # dirty pages of the inner file
+os.truncate(sys.argv[1], 0)                  # the inner mapfs can no longer store them
+def fsync(fd):
+    try:
+        os.fsync(fd); return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(fsync(a1), fsync(a2), fsync(b), fsync(a1))
+later = os.open("a", os.O_RDWR)
+print(fsync(later))
+)", {inner_file.string()}), "EIO EIO EIO ok\nok\n");
+    // The outer mount holds the inner one busy: unmount it first.
+    EXPECT_EQ(daemon->unmount(), 0) << daemon->log();
+}
+
+// A backing path swapped for a FIFO between mapfs's look and its open must
+// not hold start-up until a writer comes: the open does not block and the
+// check is on the open descriptor.
+TEST_F(MountTest, ABackingPathSwappedForAFifoNeverBlocksStartUp) {
+    backing("file.img", pattern_bytes(65536, 4));
+    ok("mkfifo fifo && ln -s file.img path");
+    const std::string output = python(R"(
+import multiprocessing, subprocess
+os.chdir(sys.argv[2])
+stop = multiprocessing.Event()
+def swap():
+    while not stop.is_set():
+        for target in ("fifo", "file.img"):
+            os.symlink(target, "path.new"); os.rename("path.new", "path")
+swapper = multiprocessing.Process(target=swap)
+swapper.start()
+hung = 0
+try:
+    for i in range(150):
+        # No mount point: the run checks the whole configuration and exits 2.
+        done = subprocess.run(["timeout", "5", sys.argv[1], "-f", "-w", "w:file=path,access=read", "no-such-dir"],
+                              capture_output=True)
+        hung += done.returncode == 124
+finally:
+    stop.set()
+    swapper.join()
+print(hung)
+)", {mapfs_binary(), dir.path().string()});
+    EXPECT_EQ(output, "0\n");
+}
+
+// The status report of a 1 TiB window must not make every `cat` of it walk
+// 268 million pages: the measurement is bounded in time and shared.
+TEST_F(MountTest, StatusOfATebibyteWindowStaysQuick) {
+    ok("truncate -s 1T huge.img");
+    mount_args({"-w", "huge:file=" + (dir / "huge.img").string() + ",access=read", mnt.string()});
+    const auto started = std::chrono::steady_clock::now();
+    ok("for i in 1 2 3 4 5 6; do cat mnt/.mapfs/status > /dev/null & done; wait; ls mnt > /dev/null");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    EXPECT_LT(seconds, 5.0);
+    EXPECT_NE(ok("cat mnt/.mapfs/status").find("\"size\": 1099511627776"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+// The readahead of a mount, from its device number in mountinfo.
+std::vector<std::string> readahead_of_mounts_at(const std::filesystem::path& where) {
+    std::vector<std::string> found;
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    for (std::string line; std::getline(mountinfo, line);) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, point;
+        if (!(fields >> id >> parent >> device >> root >> point) || point != where.string()) continue;
+        std::ifstream setting("/sys/class/bdi/" + device + "/read_ahead_kb");
+        std::string kilobytes;
+        setting >> kilobytes;
+        found.push_back(kilobytes);
+    }
+    return found;
+}
+
+// mapfs raises the readahead of its own mount (root only), never of a mount
+// that was there before it.
+TEST_F(MountTest, ReadaheadIsRaisedOnTheNewMountNotTheOneBelow) {
+    const auto disk = backing("disk.img", pattern_bytes(65536, 8));
+    MountedMapfs below({disk.string(), mnt.string()}, mnt, dir / "below.log");
+    ASSERT_TRUE(below.live()) << below.log();
+    ok("ls mnt");  // its first request after INIT: it has raised its own readahead
+    ASSERT_EQ(readahead_of_mounts_at(mnt), std::vector<std::string>{"1024"});
+    ok("echo 128 > /sys/class/bdi/$(awk '$5 == \"" + mnt.string() + "\" {print $3}' /proc/self/mountinfo)/read_ahead_kb");
+    mount_args({disk.string(), mnt.string(), "-o", "overmount"});
+    for (int i = 0; i < 500 && readahead_of_mounts_at(mnt).size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ok("ls mnt");  // the first request after INIT (whose reply lowers readahead) raises it
+    EXPECT_EQ(readahead_of_mounts_at(mnt), (std::vector<std::string>{"128", "1024"}));
+    EXPECT_EQ(daemon->unmount(), 0);
 }
 
 }  // namespace
