@@ -101,19 +101,24 @@ backing file, shown whole as one window named after it.
 
 options:
   -w, --window SPEC     add a window: 'NAME:key=value,...' with keys
-                        file=PATH | anon,size=SIZE | region=NAME,
-                        offset=SIZE, length=SIZE, access=read|write|copy,
-                        mode=OCTAL, uid=N, gid=N, cache=auto|none|keep
+                          file=PATH | anon,size=SIZE | region=NAME  what it views
+                          offset=SIZE, length=SIZE                  which bytes
+                          access=read|write|copy                    (default: write
+                                                                    if the file allows)
+                          mode=OCTAL, uid=N, gid=N                  owner and mode
+                          cache=auto|none|keep                      page cache use
+                          pages=lazy|populate|lock                  how pages come in
+                        a backslash escapes ',' ':' or '=' in a value
   -o OPT[,OPT...]       mount options:
                           cache=auto|none|keep   default cache mode
                           allow_other            let other users in
                           ro | rw                read-only mount | read-write
                           uid=N, gid=N, umask=OCTAL  owner and mode of files
                           fsname=NAME            name shown in /proc/mounts
-                          detach_stale           first detach a mount that a killed
-                                                 mapfs left on MOUNTPOINT
-                          log_level=LEVEL        trace|debug|info|warn|error
-                          nosuid, nodev, noexec, noatime, ...  kernel flags
+                          overmount              mount over a live mount already
+                                                 on MOUNTPOINT (refused otherwise)
+                          log_level=LEVEL        as --log-level
+                          noexec, noatime, ...   kernel flags (always nosuid,nodev)
                           defaults, nofail, _netdev, x-*, ...  accepted, ignored
   --log-level LEVEL     trace|debug|info|warn|error|critical|off
                         (overrides the config's log_level)

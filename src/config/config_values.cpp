@@ -62,8 +62,14 @@ Parsed<bool> parse_bool(std::string_view text) {
     return unexpected("\"" + std::string(text) + "\" is not true or false");
 }
 
+const std::vector<std::string>& log_level_names() {
+    static const std::vector<std::string> names{"trace", "debug", "info", "warn", "error", "critical", "off"};
+    return names;
+}
+
 Parsed<std::string> parse_log_level(std::string_view text) {
-    for (const char* level : {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"})
+    if (text == "warning") return std::string(text);
+    for (const std::string& level : log_level_names())
         if (text == level) return std::string(text);
     return unexpected("unknown log level \"" + std::string(text) +
                       "\" (use trace, debug, info, warn, error, critical or off)");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/expected.hpp"
 
@@ -24,5 +25,7 @@ Parsed<bool> parse_bool(std::string_view text);
 
 // trace, debug, info, warn (or warning), error, critical, off.
 Parsed<std::string> parse_log_level(std::string_view text);
+// The log levels, for --help and its test.
+const std::vector<std::string>& log_level_names();
 
 }  // namespace mapfs

@@ -148,6 +148,8 @@ private:
 
 }  // namespace
 
+const std::vector<std::string>& window_spec_keys() { return spec_keys; }
+
 std::optional<WindowSpec> parse_window_spec(const std::string& spec, ConfigErrors& errors) {
     return SpecReader(spec, errors).read(spec);
 }

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -17,5 +18,8 @@ struct WindowSpec {
 
 // Parses one spec; errors go to `errors` and the result is then empty.
 std::optional<WindowSpec> parse_window_spec(const std::string& spec, ConfigErrors& errors);
+
+// Every key a -w spec knows, for --help and its test.
+const std::vector<std::string>& window_spec_keys();
 
 }  // namespace mapfs

@@ -1,14 +1,12 @@
 #include "daemon/status_command.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "config/size.hpp"
+#include "mapfs/status_report.hpp"
 
 namespace mapfs {
 namespace {
@@ -32,33 +30,32 @@ void print_table(const std::vector<Row>& rows) {
     }
 }
 
-std::string number(const nlohmann::json& value) { return std::to_string(value.get<std::uint64_t>()); }
-std::string size(const nlohmann::json& value) { return format_size(value.get<std::uint64_t>()); }
-
-void print_report(const nlohmann::json& report) {
+void print_report(const StatusReport& report) {
     char uptime[32];
-    std::snprintf(uptime, sizeof uptime, "%.1f", report.at("uptime_seconds").get<double>());
-    std::cout << "mapfs " << report.at("version").get<std::string>() << " on "
-              << report.at("mountpoint").get<std::string>() << ", up " << uptime << " s\n\n";
+    std::snprintf(uptime, sizeof uptime, "%.1f", report.uptime_seconds);
+    std::cout << "mapfs " << report.version << " on " << report.mountpoint << ", pid " << report.pid << ", up " << uptime
+              << " s\n\n";
     std::vector<Row> regions{{"REGION", "BACKING", "SIZE", "MAPPED", "RESIDENT"}};
-    for (const auto& region : report.at("regions")) {
-        regions.push_back({region.at("name").get<std::string>(),
-                           region.at("anonymous").get<bool>() ? "(anonymous)" : region.at("path").get<std::string>(),
-                           size(region.at("size")), number(region.at("mapped_bytes")), number(region.at("resident_bytes"))});
+    std::vector<std::string> notes;
+    for (const RegionStatus& region : report.regions) {
+        std::string resident = region.resident_bytes ? std::to_string(*region.resident_bytes) : "?";
+        if (!region.resident_bytes) notes.push_back("? " + region.name + ": " + region.resident_unknown_because);
+        regions.push_back({region.name, region.path.value_or("(anonymous)"), format_size(region.size_bytes),
+                           std::to_string(region.mapped_bytes), resident});
     }
     print_table(regions);
+    for (const std::string& note : notes) std::cout << note << "\n";
     std::cout << "\n";
     std::vector<Row> windows{{"WINDOW", "REGION", "OFFSET", "LENGTH", "ACCESS", "CACHE", "PAGES", "OPEN", "READS", "WRITES",
                               "BYTES_READ", "BYTES_WRITTEN", "ERRORS"}};
-    for (const auto& window : report.at("windows")) {
-        windows.push_back({window.at("name").get<std::string>(), window.at("region").get<std::string>(),
-                           number(window.at("offset")), number(window.at("length")), window.at("access").get<std::string>(),
-                           window.at("cache").get<std::string>(), window.value("pages", std::string("lazy")),
-                           number(window.at("open_handles")),
-                           number(window.at("reads")), number(window.at("writes")), number(window.at("bytes_read")),
-                           number(window.at("bytes_written")), number(window.at("errors"))});
+    for (const WindowStatus& window : report.windows) {
+        windows.push_back({window.name, window.region, std::to_string(window.offset_bytes), std::to_string(window.length_bytes),
+                           window.access, window.cache, window.pages, std::to_string(window.open_handles),
+                           std::to_string(window.reads), std::to_string(window.writes), std::to_string(window.bytes_read),
+                           std::to_string(window.bytes_written), std::to_string(window.errors)});
     }
     print_table(windows);
+    if (!report.reloads.last_accepted) std::cout << "\nlast reload rejected:\n" << report.reloads.last_message;
 }
 
 }  // namespace
@@ -79,23 +76,24 @@ int run_status_command(int argc, const char* const* argv) {
         std::cerr << "usage: mapfs status MOUNTPOINT [--json]\n";
         return 2;
     }
-    std::ifstream file(directory + "/.mapfs/status");
-    if (!file) {
-        std::cerr << "mapfs status: " << directory << " is not a mapfs mount (no .mapfs/status)\n";
-        return 2;
-    }
-    std::ostringstream text;
-    text << file.rdbuf();
     if (json) {
-        std::cout << text.str();
+        std::FILE* file = std::fopen((directory + "/.mapfs/status").c_str(), "r");
+        if (file == nullptr) {
+            std::cerr << "mapfs status: " << directory << " is not a mapfs mount (no .mapfs/status)\n";
+            return 2;
+        }
+        char buffer[65536];
+        for (std::size_t count; (count = std::fread(buffer, 1, sizeof buffer, file)) > 0;) std::cout.write(buffer, static_cast<std::streamsize>(count));
+        std::fclose(file);
         return 0;
     }
-    try {
-        print_report(nlohmann::json::parse(text.str()));
-    } catch (const nlohmann::json::exception& error) {
-        std::cerr << "mapfs status: cannot read the report: " << error.what() << "\n";
-        return 1;
+    std::string error;
+    const auto report = read_status_report(directory, error);
+    if (!report) {
+        std::cerr << "mapfs status: " << error << "\n";
+        return error.find("not a mapfs mount") != std::string::npos ? 2 : 1;
     }
+    print_report(*report);
     return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "config/config_builder.hpp"
+#include "config/config_values.hpp"
+#include "config/window_spec.hpp"
 #include "config/mount_options.hpp"
 #include "config/plan.hpp"
 #include "temp_dir.hpp"
@@ -479,6 +481,21 @@ TEST(UsageText, MentionsTheProgramAndTheOptions) {
     EXPECT_TRUE(contains(text, "usage: mapfs"));
     for (const char* option : {"--window", "-o", "--foreground", "--version", "allow_other", "cache="})
         EXPECT_TRUE(contains(text, option)) << option;
+}
+
+}  // namespace
+
+namespace {
+
+// --help lists every -w key and every log level: a key added without its
+// line in the help fails here.
+TEST(Usage, NamesEveryWindowKeyAndEveryLogLevel) {
+    const std::string usage = mapfs::usage_text("mapfs");
+    for (const std::string& key : mapfs::window_spec_keys()) {
+        const bool listed = usage.find(key + "=") != std::string::npos || usage.find(key + ",") != std::string::npos;
+        EXPECT_TRUE(listed) << key;
+    }
+    for (const std::string& level : mapfs::log_level_names()) EXPECT_NE(usage.find(level), std::string::npos) << level;
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+// The report a running mapfs serves in MOUNTPOINT/.mapfs/status, as another
+// program reads it: `mapfs status` and `mapfs reload` use this, and so may a
+// monitoring agent. The JSON itself is the stable interface; this is its
+// C++ shape.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mapfs {
+
+struct RegionStatus {
+    std::string name;
+    std::optional<std::string> path;  // none for anonymous memory
+    bool anonymous = false;
+    std::uint64_t size_bytes = 0;
+    std::uint64_t mapped_bytes = 0;
+    std::optional<std::uint64_t> resident_bytes;  // none when it could not be told
+    std::string resident_unknown_because;
+};
+
+struct WindowStatus {
+    std::string name;
+    std::string region;
+    std::uint64_t offset_bytes = 0;
+    std::uint64_t length_bytes = 0;
+    std::string access;  // read | write | copy
+    std::string cache;   // auto | none | keep
+    std::string pages;   // lazy | populate | lock
+    std::uint64_t open_handles = 0;
+    std::uint64_t reads = 0;
+    std::uint64_t writes = 0;
+    std::uint64_t bytes_read = 0;
+    std::uint64_t bytes_written = 0;
+    std::uint64_t errors = 0;
+};
+
+struct ReloadStatus {
+    std::uint64_t count = 0;     // reloads tried since start-up
+    bool last_accepted = true;   // whether the last one took effect
+    std::string last_message;    // why it was rejected
+};
+
+struct StatusReport {
+    std::string version;
+    std::string mountpoint;
+    std::int64_t pid = 0;  // the process serving the mount
+    double uptime_seconds = 0;
+    std::uint64_t open_handles = 0;
+    std::uint64_t late_invalidations = 0;
+    ReloadStatus reloads;
+    std::vector<RegionStatus> regions;
+    std::vector<WindowStatus> windows;
+};
+
+// Parses the report; on failure returns nothing and sets `error`.
+std::optional<StatusReport> parse_status_report(std::string_view json, std::string& error);
+
+// Reads MOUNTPOINT/.mapfs/status; on failure returns nothing and sets `error`.
+std::optional<StatusReport> read_status_report(const std::string& mountpoint, std::string& error);
+
+}  // namespace mapfs

@@ -1,0 +1,78 @@
+// Reading the status report, for programs other than the daemon.
+#include "mapfs/status_report.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace mapfs {
+namespace {
+
+RegionStatus region_of(const nlohmann::json& entry) {
+    RegionStatus region;
+    region.name = entry.at("name").get<std::string>();
+    if (!entry.at("path").is_null()) region.path = entry.at("path").get<std::string>();
+    region.anonymous = entry.at("anonymous").get<bool>();
+    region.size_bytes = entry.at("size").get<std::uint64_t>();
+    region.mapped_bytes = entry.at("mapped_bytes").get<std::uint64_t>();
+    if (!entry.at("resident_bytes").is_null()) region.resident_bytes = entry.at("resident_bytes").get<std::uint64_t>();
+    region.resident_unknown_because = entry.value("resident_unknown_because", std::string());
+    return region;
+}
+
+WindowStatus window_of(const nlohmann::json& entry) {
+    WindowStatus window;
+    window.name = entry.at("name").get<std::string>();
+    window.region = entry.at("region").get<std::string>();
+    window.offset_bytes = entry.at("offset").get<std::uint64_t>();
+    window.length_bytes = entry.at("length").get<std::uint64_t>();
+    window.access = entry.at("access").get<std::string>();
+    window.cache = entry.at("cache").get<std::string>();
+    window.pages = entry.value("pages", std::string("lazy"));
+    window.open_handles = entry.at("open_handles").get<std::uint64_t>();
+    window.reads = entry.at("reads").get<std::uint64_t>();
+    window.writes = entry.at("writes").get<std::uint64_t>();
+    window.bytes_read = entry.at("bytes_read").get<std::uint64_t>();
+    window.bytes_written = entry.at("bytes_written").get<std::uint64_t>();
+    window.errors = entry.at("errors").get<std::uint64_t>();
+    return window;
+}
+
+}  // namespace
+
+std::optional<StatusReport> parse_status_report(std::string_view json, std::string& error) {
+    try {
+        const nlohmann::json root = nlohmann::json::parse(json);
+        StatusReport report;
+        report.version = root.at("version").get<std::string>();
+        report.mountpoint = root.at("mountpoint").get<std::string>();
+        report.pid = root.value("pid", std::int64_t{0});
+        report.uptime_seconds = root.at("uptime_seconds").get<double>();
+        report.open_handles = root.value("open_handles", std::uint64_t{0});
+        report.late_invalidations = root.value("late_invalidations", std::uint64_t{0});
+        if (const auto reloads = root.find("reloads"); reloads != root.end()) {
+            report.reloads.count = reloads->at("count").get<std::uint64_t>();
+            report.reloads.last_accepted = reloads->at("last_accepted").get<bool>();
+            report.reloads.last_message = reloads->at("last_message").get<std::string>();
+        }
+        for (const auto& region : root.at("regions")) report.regions.push_back(region_of(region));
+        for (const auto& window : root.at("windows")) report.windows.push_back(window_of(window));
+        return report;
+    } catch (const nlohmann::json::exception& failure) {
+        error = std::string("cannot read the report: ") + failure.what();
+        return std::nullopt;
+    }
+}
+
+std::optional<StatusReport> read_status_report(const std::string& mountpoint, std::string& error) {
+    std::ifstream file(mountpoint + "/.mapfs/status");
+    if (!file) {
+        error = mountpoint + " is not a mapfs mount (no .mapfs/status)";
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    return parse_status_report(text.str(), error);
+}
+
+}  // namespace mapfs
