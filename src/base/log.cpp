@@ -41,22 +41,34 @@ bool stderr_is_journal() {
     return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) == stream;
 }
 
-std::shared_ptr<spdlog::logger> make_logger() {
+std::shared_ptr<spdlog::sinks::sink> syslog_sink() {
+    // syslog's own header carries time, name and pid.
+    auto sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("mapfs", LOG_PID, LOG_DAEMON, true);
+    sink->set_pattern("%v");
+    return sink;
+}
+
+std::shared_ptr<spdlog::logger> make_logger(bool quiet) {
     if (stderr_is_journal()) {
         // The journal keeps time, pid and priority itself.
         auto logger = std::make_shared<spdlog::logger>("mapfs", std::make_shared<spdlog::sinks::systemd_sink_mt>("mapfs"));
         logger->set_pattern("%v");
         return logger;
     }
-    auto logger = spdlog::stderr_logger_mt("mapfs");
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e mapfs[%P] %l: %v");
-    return logger;
+    auto terminal = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    terminal->set_pattern("%Y-%m-%d %H:%M:%S.%e mapfs[%P] %l: %v");
+    if (!quiet) return std::make_shared<spdlog::logger>("mapfs", terminal);
+    // Started to go to the background (by hand, by mount(8), from fstab):
+    // like sshfs, print nothing on success and only errors on failure; the
+    // rest goes to syslog from the start.
+    terminal->set_level(spdlog::level::err);
+    return std::make_shared<spdlog::logger>("mapfs", spdlog::sinks_init_list{terminal, syslog_sink()});
 }
 
 }  // namespace
 
-void setup(const std::string& level, bool debug) {
-    auto logger = make_logger();
+void setup(const std::string& level, bool debug, bool foreground) {
+    auto logger = make_logger(!foreground && !debug);
     spdlog::set_default_logger(logger);
     const std::string name = level == "warning" ? "warn" : level;
     spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::from_str(name));
@@ -65,10 +77,7 @@ void setup(const std::string& level, bool debug) {
 
 void to_syslog_in_background() {
     if (stderr_is_journal()) return;  // the journal has it already
-    // syslog's own header carries time, name and pid.
-    auto logger = std::make_shared<spdlog::logger>(
-        "mapfs", std::make_shared<spdlog::sinks::syslog_sink_mt>("mapfs", LOG_PID, LOG_DAEMON, true));
-    logger->set_pattern("%v");
+    auto logger = std::make_shared<spdlog::logger>("mapfs", syslog_sink());
     logger->set_level(spdlog::default_logger()->level());
     spdlog::set_default_logger(logger);
 }

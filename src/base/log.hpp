@@ -15,8 +15,10 @@ using spdlog::trace;
 using spdlog::warn;
 
 // Logs at `level` ("info", "debug", ...; `debug` forces debug) to the
-// journal when systemd connected stderr to it, otherwise to stderr.
-void setup(const std::string& level, bool debug);
+// journal when systemd connected stderr to it, otherwise to stderr; a
+// daemon that will go to the background (not `foreground`) shows only
+// errors on stderr and logs everything to syslog.
+void setup(const std::string& level, bool debug, bool foreground);
 
 // In the background stderr is /dev/null: log to syslog from then on, as
 // sshfs and other FUSE daemons do (unless stderr is the journal).

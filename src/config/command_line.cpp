@@ -94,6 +94,9 @@ std::string usage_text(const std::string& program) {
        )" + program + R"( [OPTIONS] CONFIG.toml            (mount point from the file)
        )" + program + R"( [OPTIONS] -w SPEC... MOUNTPOINT
        )" + program + R"( status MOUNTPOINT [--json]   (report of a running mount)
+       )" + program + R"( reload CONFIG.toml|MOUNTPOINT [--pid PID]
+                                        (reload, wait, report the outcome)
+       )" + program + R"( cleanup CONFIG.toml|MOUNTPOINT  (detach a dead mount left there)
 
 Maps backing files or anonymous memory with mmap(2) and shows windows of the
 mappings as files. SOURCE is a TOML configuration (name ending in .toml) or a

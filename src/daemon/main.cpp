@@ -6,6 +6,7 @@
 
 #include "base/log.hpp"
 #include "config/command_line.hpp"
+#include "daemon/client_commands.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/reloader.hpp"
 #include "daemon/service_notifier.hpp"
@@ -29,6 +30,8 @@ int report(const mapfs::LoadFailure& failure) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "status") return mapfs::run_status_command(argc, argv);
+    if (argc >= 2 && std::string_view(argv[1]) == "reload") return mapfs::run_reload_command(argc, argv);
+    if (argc >= 2 && std::string_view(argv[1]) == "cleanup") return mapfs::run_cleanup_command(argc, argv);
     mapfs::ConfigErrors errors;
     const mapfs::CommandLine command_line = mapfs::parse_command_line(argc, argv, errors);
     if (command_line.help) {
@@ -45,7 +48,7 @@ int main(int argc, char** argv) {
     }
     auto config = mapfs::read_config(command_line);
     if (!config) return report(config.error());
-    mapfs::log::setup(config->options.log_level, command_line.debug);
+    mapfs::log::setup(config->options.log_level, command_line.debug, command_line.foreground);
     if (config->mountpoint) {
         if (const std::string refusal = mapfs::prepare_mount_point(*config->mountpoint, config->options.overmount);
             !refusal.empty()) {

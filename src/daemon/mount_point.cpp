@@ -39,27 +39,45 @@ std::string unescape_octal(const std::string& text) {
 
 }  // namespace
 
-std::vector<MountEntry> mounts_at(const std::string& path) {
-    std::vector<MountEntry> found;
+namespace {
+
+// Every mount in /proc/self/mountinfo, in its order, with where it is.
+template <class Visit>
+void for_each_mount(Visit&& visit) {
     std::ifstream mountinfo("/proc/self/mountinfo");
     for (std::string line; std::getline(mountinfo, line);) {
         std::istringstream fields(line);
         std::string id, parent, device, root, where;
-        if (!(fields >> id >> parent >> device >> root >> where) || unescape_octal(where) != path) continue;
+        if (!(fields >> id >> parent >> device >> root >> where)) continue;
         // Optional fields end at "-"; then type and source.
         std::string field, type, source;
         while (fields >> field && field != "-") {}
         fields >> type >> source;
-        found.push_back({device, type, unescape_octal(source)});
+        visit(unescape_octal(where), MountEntry{device, type, unescape_octal(source)});
     }
+}
+
+}  // namespace
+
+std::vector<MountEntry> mounts_at(const std::string& path) {
+    std::vector<MountEntry> found;
+    for_each_mount([&](const std::string& where, const MountEntry& entry) {
+        if (where == path) found.push_back(entry);
+    });
     return found;
 }
 
-namespace {
+std::vector<std::string> mount_points_of(const std::string& type, const std::string& source) {
+    std::vector<std::string> found;
+    for_each_mount([&](const std::string& where, const MountEntry& entry) {
+        if (entry.type == type && entry.source == source) found.push_back(where);
+    });
+    return found;
+}
 
 // umount -l as root; fusermount3 -uz otherwise (it may detach mounts of our
 // own user).
-bool detach(const std::string& path) {
+bool detach_mount(const std::string& path) {
     if (::umount2(path.c_str(), MNT_DETACH) == 0) return true;
     const pid_t child = ::fork();
     if (child == 0) {
@@ -69,6 +87,8 @@ bool detach(const std::string& path) {
     int status = 0;
     return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+namespace {
 
 // The absolute path as mountinfo spells it. realpath(3) of the mount point
 // itself would fail on a dead mount, so only its directory is resolved.
@@ -82,14 +102,6 @@ std::string canonical_mount_point(const std::string& path) {
     if (::realpath(parent.c_str(), resolved) == nullptr) return path;
     const std::string directory = resolved;
     return directory == "/" ? "/" + leaf : directory + "/" + leaf;
-}
-
-// Whether the FUSE mount on `path` lost its daemon. The attributes must come
-// from the daemon: a plain stat() is answered from the kernel's cache (for a
-// day, as mapfs and many others set it) even when the daemon is gone.
-bool dead_fuse_mount(const std::string& path) {
-    struct statx info {};
-    return ::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) != 0 && errno == ENOTCONN;
 }
 
 bool empty_directory(const std::string& path) {
@@ -109,6 +121,14 @@ bool empty_directory(const std::string& path) {
 
 }  // namespace
 
+// The attributes must come from the daemon: a plain stat() is answered from
+// the kernel's cache (for a day, as mapfs and many others set it) even when
+// the daemon is gone.
+bool dead_fuse_mount(const std::string& path) {
+    struct statx info {};
+    return ::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) != 0 && errno == ENOTCONN;
+}
+
 std::string prepare_mount_point(const std::string& given, bool overmount) {
     const std::string path = canonical_mount_point(given);
     std::vector<MountEntry> mounts = mounts_at(path);
@@ -117,7 +137,7 @@ std::string prepare_mount_point(const std::string& given, bool overmount) {
     // is not connected". Only a FUSE mount is asked, so a dead or hung
     // other file system is never touched.
     while (!mounts.empty() && mounts.back().type.rfind("fuse", 0) == 0 && dead_fuse_mount(path)) {
-        if (!detach(path)) return "mapfs: mount point \"" + path + "\": a dead FUSE mount is on it and cannot be detached (try fusermount3 -uz " + path + ")\n";
+        if (!detach_mount(path)) return "mapfs: mount point \"" + path + "\": a dead FUSE mount is on it and cannot be detached (try fusermount3 -uz " + path + ")\n";
         log::warn("detached the dead {} mount of {} from {}", mounts.back().type, mounts.back().source, path);
         mounts = mounts_at(path);
     }

@@ -18,6 +18,17 @@ struct MountEntry {
 // The mounts on `path`, bottom first, from /proc/self/mountinfo.
 std::vector<MountEntry> mounts_at(const std::string& path);
 
+// Where mounts of `type` whose source is `source` are mounted.
+std::vector<std::string> mount_points_of(const std::string& type, const std::string& source);
+
+// Whether the FUSE mount on `path` lost its daemon (asks for attributes the
+// kernel must fetch, since cached ones outlive the daemon).
+bool dead_fuse_mount(const std::string& path);
+
+// Detaches the mount on `path` (umount -l as root, fusermount3 -uz
+// otherwise); true if it did.
+bool detach_mount(const std::string& path);
+
 // Makes `path` ready to mount on: detaches the dead mount a killed FUSE
 // daemon left there ("Transport endpoint is not connected"), refuses a live
 // mount of any kind unless `overmount`, and warns when the directory is not

@@ -1,6 +1,10 @@
 #include "daemon/session.hpp"
 
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <cstdlib>
@@ -14,6 +18,7 @@
 #include "daemon/session_loop.hpp"
 #include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
+#include "mapping/unique_fd.hpp"
 
 namespace mapfs {
 
@@ -33,6 +38,23 @@ SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settin
     SessionPointer session(fuse_session_new(&args, &operations, sizeof operations, &filesystem), fuse_session_destroy);
     fuse_opt_free_args(&args);
     return session;
+}
+
+// libfuse opens /dev/fuse itself and, when it cannot, says only "failed to
+// open /dev/fuse: Permission denied". Asked first, mapfs can say what to do.
+std::string fuse_device_problem() {
+    const UniqueFd device(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
+    if (device.valid()) return "";
+    const int error = errno;
+    std::string message = std::string("cannot open /dev/fuse: ") + std::strerror(error);
+    if (error == ENOENT || error == ENODEV || error == ENXIO)
+        return message + ". The FUSE module is not loaded: modprobe fuse (as root)";
+    if (error == EACCES || error == EPERM)
+        return message + ". mapfs needs read and write access to /dev/fuse: run it as root, add this user to the "
+                         "group that owns /dev/fuse, or give access with a udev rule (KERNEL==\"fuse\", MODE=\"0666\"); "
+                         "in a container, pass the device in (systemd-nspawn --bind=/dev/fuse, docker run --device "
+                         "/dev/fuse) and allow it (DeviceAllow=/dev/fuse rw)";
+    return message;
 }
 
 bool wait_until(const SessionLoop& loop, Clock::time_point deadline) {
@@ -106,6 +128,10 @@ void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper, Servic
 }  // namespace
 
 int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& reloader, const SessionSettings& settings) {
+    if (const std::string problem = fuse_device_problem(); !problem.empty()) {
+        log::error("{}", problem);
+        return 1;
+    }
     SessionPointer session = new_session(filesystem, settings);
     if (!session) {
         log::error("cannot create the FUSE session (see the message above)");

@@ -31,6 +31,7 @@ void log_summary(const Plan& plan) {
                   to_string(window.access), to_string(window.cache));
     }
     if (plan.windows.size() > shown) log::info("... and {} more windows", plan.windows.size() - shown);
+    if (plan.windows.empty()) log::warn("the configuration has no windows: the mount will be empty");
 }
 
 Ownership ownership_of(const MountOptions& options) {

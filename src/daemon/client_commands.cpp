@@ -1,0 +1,121 @@
+#include "daemon/client_commands.hpp"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "config/config_builder.hpp"
+#include "daemon/mount_point.hpp"
+#include "mapfs/status_report.hpp"
+
+namespace mapfs {
+namespace {
+
+struct Target {
+    std::string argument;  // CONFIG.toml or MOUNTPOINT
+    long pid = 0;          // --pid: only the mount this process serves
+};
+
+// The mount points an argument may mean. A directory is itself. A config
+// names its mount point, if it still parses (a reload may be about a
+// broken one), and its mounts show it as their source (fsname defaults to
+// the SOURCE argument).
+std::vector<std::string> mount_points_for(const std::string& argument) {
+    if (!is_config_file_name(argument)) return {argument};
+    std::vector<std::string> found;
+    const std::filesystem::path config = std::filesystem::absolute(argument).lexically_normal();
+    try {
+        const toml::table root = toml::parse_file(argument);
+        if (const auto mountpoint = root["mountpoint"].value<std::string>()) {
+            const std::filesystem::path path(*mountpoint);
+            found.push_back((path.is_absolute() ? path : config.parent_path() / path).lexically_normal().string());
+        }
+    } catch (const toml::parse_error&) {
+    }
+    for (const std::string& source : {argument, config.string()})
+        for (const std::string& where : mount_points_of("fuse.mapfs", source)) found.push_back(where);
+    return found;
+}
+
+// The running mount the target means, with its report.
+std::optional<std::pair<std::string, StatusReport>> find_mount(const Target& target, std::string& error) {
+    for (const std::string& mountpoint : mount_points_for(target.argument)) {
+        std::string ignored;
+        auto report = read_status_report(mountpoint, ignored);
+        if (report && (target.pid == 0 || report->pid == target.pid)) return std::make_pair(mountpoint, std::move(*report));
+    }
+    error = "no running mapfs mount for " + target.argument + (target.pid != 0 ? " served by pid " + std::to_string(target.pid) : "");
+    return std::nullopt;
+}
+
+std::optional<Target> parse_target(const char* command, int argc, const char* const* argv) {
+    Target target;
+    for (int i = 2; i < argc; ++i) {
+        const std::string argument = argv[i];
+        if (argument == "--pid" && i + 1 < argc) target.pid = std::strtol(argv[++i], nullptr, 10);
+        else if (target.argument.empty()) target.argument = argument;
+        else target.argument.clear(), i = argc;
+    }
+    if (target.argument.empty()) {
+        std::cerr << "usage: mapfs " << command << " CONFIG.toml|MOUNTPOINT [--pid PID]\n";
+        return std::nullopt;
+    }
+    return target;
+}
+
+}  // namespace
+
+int run_reload_command(int argc, const char* const* argv) {
+    const auto target = parse_target("reload", argc, argv);
+    if (!target) return 2;
+    std::string error;
+    const auto mount = find_mount(*target, error);
+    if (!mount) {
+        std::cerr << "mapfs reload: " << error << "\n";
+        return 1;
+    }
+    const auto& [mountpoint, before] = *mount;
+    if (::kill(static_cast<pid_t>(before.pid), SIGHUP) != 0) {
+        std::cerr << "mapfs reload: cannot signal pid " << before.pid << ": " << std::strerror(errno) << "\n";
+        return 1;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const auto now = read_status_report(mountpoint, error);
+        if (!now || now->reloads.count <= before.reloads.count) continue;
+        if (now->reloads.last_accepted) return 0;
+        std::cerr << "mapfs: reload of " << mountpoint << " rejected, the running configuration stays in force:\n"
+                  << now->reloads.last_message;
+        return 1;
+    }
+    std::cerr << "mapfs reload: " << mountpoint << " did not report the reload within 120 s\n";
+    return 1;
+}
+
+int run_cleanup_command(int argc, const char* const* argv) {
+    const auto target = parse_target("cleanup", argc, argv);
+    if (!target) return 2;
+    int status = 0;
+    for (const std::string& mountpoint : mount_points_for(target->argument)) {
+        const std::vector<MountEntry> mounts = mounts_at(mountpoint);
+        if (mounts.empty() || mounts.back().type.rfind("fuse", 0) != 0 || !dead_fuse_mount(mountpoint)) continue;
+        if (detach_mount(mountpoint)) {
+            std::cerr << "mapfs cleanup: detached the dead mount on " << mountpoint << "\n";
+        } else {
+            std::cerr << "mapfs cleanup: cannot detach the dead mount on " << mountpoint << "\n";
+            status = 1;
+        }
+    }
+    return status;
+}
+
+}  // namespace mapfs

@@ -1,0 +1,17 @@
+// Commands that act on a running mount from outside the daemon, for people
+// and for the service's ExecReload= and ExecStopPost=:
+//
+//   mapfs reload CONFIG.toml|MOUNTPOINT [--pid PID]
+//     SIGHUP to the daemon, then waits for the outcome in its status
+//     report: exit 0 when the new configuration took effect, 1 with the
+//     reasons on stderr when it was rejected.
+//   mapfs cleanup CONFIG.toml|MOUNTPOINT
+//     detaches the dead mount a killed daemon left there, if any.
+#pragma once
+
+namespace mapfs {
+
+int run_reload_command(int argc, const char* const* argv);
+int run_cleanup_command(int argc, const char* const* argv);
+
+}  // namespace mapfs

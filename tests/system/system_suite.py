@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""The system suite: the mapfs .deb under a real systemd (a Debian 12
+container booted with systemd-nspawn), driven as an administrator would,
+with systemctl, journalctl, findmnt, mount and mapfs status from inside.
+
+Usage: system_suite.py --deb ../mapfs_0.1.0_amd64.deb [--root DIR] [--junit FILE] [-k NAME]
+
+Prints one line per test and "N passed, N failed"; exits non-zero on any
+failure. The container is always shut down, even when a test fails.
+"""
+import argparse
+import json
+import re
+import sys
+import time
+import traceback
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from container import CommandFailed, Container, ensure_root, reset_root  # noqa: E402
+
+MIB = 1 << 20
+
+
+def pattern(size: int, seed: int) -> bytes:
+    """Bytes that differ at every offset, so a misplaced window shows."""
+    out = bytearray()
+    value = seed
+    while len(out) < size:
+        value = (value * 1103515245 + 12345) & 0xFFFFFFFF
+        out += value.to_bytes(4, "little")
+    return bytes(out[:size])
+
+
+def config(mountpoint: str, windows: str, extra_regions: str = "") -> str:
+    return (f'mountpoint = "{mountpoint}"\n\n[[region]]\nname = "disk"\nfile = "/srv/images/disk.img"\n'
+            f'{extra_regions}{windows}')
+
+
+def window(name: str, offset: int, length: int, access: str = "write", extra: str = "") -> str:
+    return (f'[[window]]\nname = "{name}"\nregion = "disk"\noffset = {offset}\nlength = {length}\n'
+            f'access = "{access}"\n{extra}')
+
+
+DEMO = config("/srv/demo", window("whole", 0, 16 * MIB, "read") + window("p1", MIB, 4 * MIB) +
+              window("hot", 8 * MIB, 4 * MIB, "read", 'pages = "lock"\n'))
+WATCHDOG_DROP_IN = "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=3s\n"
+
+
+class Suite:
+    def __init__(self, box: Container, disk: bytes):
+        self.box = box
+        self.disk = disk
+
+    # --- helpers -------------------------------------------------------
+    def sh(self, command: str, check=True, timeout=120):
+        return self.box.run(command, check=check, timeout=timeout)
+
+    def main_pid(self, unit: str) -> int:
+        return int(self.sh(f"systemctl show -p MainPID --value {unit}").stdout.strip())
+
+    def mount_lines(self, mountpoint: str) -> int:
+        # From PID 1's mountinfo: never touches the file system, so it
+        # cannot hang on a dead daemon, and it shows stacked mounts.
+        text = self.sh("cat /proc/1/mountinfo").stdout
+        return sum(1 for line in text.splitlines() if line.split()[4] == mountpoint)
+
+    def wait_for(self, what: str, predicate, timeout: float):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if predicate():
+                    return time.time()
+            except CommandFailed:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{what}: not within {timeout} s")
+
+    def start(self, name: str, text: str, drop_in: str = ""):
+        self.box.write(f"/etc/mapfs/{name}.toml", text)
+        if drop_in:
+            self.box.write(f"/etc/systemd/system/mapfs@{name}.service.d/test.conf", drop_in)
+            self.sh("systemctl daemon-reload")
+        self.sh(f"systemctl start mapfs@{name}")
+
+    def window_bytes(self, path: str, offset: int, length: int) -> bytes:
+        return (self.box.root / path.lstrip("/")).read_bytes()[offset:offset + length]
+
+    # --- tests ---------------------------------------------------------
+    def test_the_mount_is_visible_to_the_whole_system(self):
+        self.start("demo", DEMO)
+        pid = self.main_pid("mapfs@demo")
+        service_ns = self.sh(f"readlink /proc/{pid}/ns/mnt").stdout.strip()
+        init_ns = self.sh("readlink /proc/1/ns/mnt").stdout.strip()
+        assert service_ns == init_ns, f"the unit has a mount namespace of its own: {service_ns} vs {init_ns}"
+        found = self.sh("findmnt -n -o FSTYPE,OPTIONS /srv/demo").stdout
+        assert found.startswith("fuse.mapfs"), found
+        assert "nosuid" in found and "nodev" in found, found
+        # Another unit reads and writes the windows.
+        read = self.sh("systemd-run --wait --pipe --quiet sha256sum /srv/demo/p1").stdout.split()[0]
+        import hashlib
+        assert read == hashlib.sha256(self.disk[MIB:5 * MIB]).hexdigest(), "p1 does not show its bytes"
+        self.sh("systemd-run --wait --pipe --quiet bash -c 'printf WRITTEN-BY-A-UNIT | "
+                "dd of=/srv/demo/p1 bs=1 seek=100 conv=notrunc status=none'")
+        assert self.window_bytes("/srv/images/disk.img", MIB + 100, 17) == b"WRITTEN-BY-A-UNIT"
+        status = self.sh("systemctl status mapfs@demo --no-pager", check=False).stdout
+        assert "1 region, 3 windows on /srv/demo" in status, status
+
+    def test_locked_pages_and_residency_under_the_unit(self):
+        pid = self.main_pid("mapfs@demo")
+        locked = int(re.search(r"VmLck:\s+(\d+)", self.sh(f"cat /proc/{pid}/status").stdout).group(1))
+        assert locked >= 4096, f"VmLck {locked} kB: the lock window is not locked"
+        self.sh("cat /srv/demo/whole > /dev/null")
+        report = json.loads(self.sh("mapfs status /srv/demo --json").stdout)
+        region = report["regions"][0]
+        assert region["resident_bytes"] is not None, region
+        assert region["resident_bytes"] >= 4 * MIB, region
+        table = self.sh("mapfs status /srv/demo").stdout
+        assert "lock" in table and "?" not in table.split("WINDOW")[0], table
+
+    def test_a_reload_adds_a_window_while_a_handle_stays_open(self):
+        self.box.write("/tmp/reload.py", """
+import os, subprocess
+fd = os.open("/srv/demo/p1", os.O_RDWR)
+before = os.pread(fd, 8, 0)
+with open("/etc/mapfs/demo.toml", "a") as f:
+    f.write('[[window]]\\nname = "added"\\nregion = "disk"\\noffset = 0\\nlength = 4096\\naccess = "read"\\n')
+done = subprocess.run(["systemctl", "reload", "mapfs@demo"], capture_output=True, text=True)
+print(done.returncode, sorted(os.listdir("/srv/demo")), os.pread(fd, 8, 0) == before, os.fstat(fd).st_size)
+os.close(fd)
+""")
+        out = self.sh("python3 /tmp/reload.py").stdout
+        assert out == "0 ['added', 'hot', 'p1', 'whole'] True 4194304\n", out
+
+    def test_a_rejected_reload_fails_with_the_reason(self):
+        good = (self.box.root / "etc/mapfs/demo.toml").read_text()
+        self.box.write("/etc/mapfs/demo.toml", good + '[[window]]\nname = "bad"\nregion = "disk"\nmode = 644\n')
+        done = self.sh("systemctl reload mapfs@demo", check=False)
+        self.box.write("/etc/mapfs/demo.toml", good)
+        assert done.returncode != 0, "systemctl reload succeeded with a broken configuration"
+        journal = self.sh("journalctl -u mapfs@demo --no-pager -n 30").stdout
+        assert "decimal number 644" in journal, journal
+        text = done.stdout + done.stderr
+        assert "decimal number 644" in text, f"the reason is not on systemctl's output:\n{text}"
+        assert self.sh("systemctl is-active mapfs@demo").stdout.strip() == "active"
+        assert self.sh("ls /srv/demo").stdout.split() == ["added", "hot", "p1", "whole"]
+
+    def test_kill_9_is_followed_by_one_working_mount_within_5_s(self):
+        pid = self.main_pid("mapfs@demo")
+        killed = time.time()
+        self.sh(f"kill -9 {pid}")
+        back = self.wait_for("a new mapfs serving /srv/demo", lambda: self.main_pid("mapfs@demo") not in (0, pid)
+                             and self.sh("head -c 4 /srv/demo/p1", check=False).returncode == 0, 10)
+        assert back - killed < 5, f"took {back - killed:.1f} s"
+        assert self.mount_lines("/srv/demo") == 1, self.sh("grep /srv/demo /proc/1/mountinfo").stdout
+        assert self.window_bytes("/srv/images/disk.img", MIB + 100, 17) == b"WRITTEN-BY-A-UNIT"
+
+    def test_a_watchdog_abort_is_followed_by_one_working_mount(self):
+        self.start("wd", config("/srv/wd", window("w", 0, MIB)), WATCHDOG_DROP_IN)
+        pid = self.main_pid("mapfs@wd")
+        self.sh(f"kill -STOP {pid}")  # no more pings: systemd aborts it
+        self.wait_for("a new mapfs after the watchdog", lambda: self.main_pid("mapfs@wd") not in (0, pid), 20)
+        self.wait_for("the new mapfs serving", lambda: self.sh("head -c 4 /srv/wd/w", check=False).returncode == 0, 10)
+        journal = self.sh("journalctl -u mapfs@wd --no-pager").stdout
+        assert "Watchdog timeout" in journal, journal
+        assert self.mount_lines("/srv/wd") == 1, self.sh("grep /srv/wd /proc/1/mountinfo").stdout
+
+    def test_stop_leaves_no_mount_even_after_a_crash(self):
+        self.sh("systemctl stop mapfs@wd")
+        assert self.mount_lines("/srv/wd") == 0
+        # Killed, then stopped before the restart: the dead mount goes too.
+        self.sh("systemctl start mapfs@wd")
+        self.sh("systemctl kill -s KILL mapfs@wd && systemctl stop mapfs@wd")
+        assert self.mount_lines("/srv/wd") == 0, self.sh("grep /srv/wd /proc/1/mountinfo").stdout
+
+    def test_fstab_mounts_at_boot_and_with_mount_a_nosuid_nodev_and_quietly(self):
+        found = self.sh("findmnt -n -o FSTYPE,OPTIONS /srv/boot").stdout
+        assert found.startswith("fuse.mapfs") and "nosuid" in found and "nodev" in found, found
+        self.sh("umount /srv/boot")
+        self.wait_for("the boot mount's daemon to go", lambda: self.mount_lines("/srv/boot") == 0, 10)
+        done = self.sh("mount -a")
+        assert done.stdout == "" and done.stderr == "", f"mount -a printed:\n{done.stdout}{done.stderr}"
+        found = self.sh("findmnt -n -o FSTYPE,OPTIONS /srv/boot").stdout
+        assert "nosuid" in found and "nodev" in found, found
+        assert self.sh("head -c 4 /srv/boot/w").stdout.encode() == self.disk[:4]
+        self.sh("umount /srv/boot")
+
+    def test_every_system_call_mapfs_makes_is_in_the_units_filter(self):
+        self.start("traced", config("/srv/traced", window("w", 0, 4 * MIB) + window("r", 0, MIB, "read") +
+                                    window("hot", 8 * MIB, MIB, "read", 'pages = "lock"\n') +
+                                    window("c", 0, MIB, "copy")))
+        pid = self.main_pid("mapfs@traced")
+        self.sh(f"nohup strace -f -qq -c -o /tmp/strace.txt -p {pid} > /dev/null 2>&1 & sleep 1")
+        self.box.write("/tmp/exercise.py", """
+import mmap, os
+for name in ("w", "r", "c", "hot"):
+    with open("/srv/traced/" + name, "rb") as f: f.read()
+fd = os.open("/srv/traced/w", os.O_RDWR); os.pwrite(fd, b"x" * 8192, 4096); os.fsync(fd)
+m = mmap.mmap(fd, 0); m[0:4] = b"mmap"; m.flush(); m.close(); os.close(fd)
+fd = os.open("/srv/traced/c", os.O_RDWR); os.pwrite(fd, b"private", 0); os.close(fd)
+open("/srv/traced/w", "r+b").close()
+os.truncate("/srv/traced/w", 4 * 1024 * 1024)
+os.listdir("/srv/traced"); os.statvfs("/srv/traced")
+open("/srv/traced/.mapfs/status").read()
+""")
+        self.sh("python3 /tmp/exercise.py && : > /srv/traced/w && mapfs status /srv/traced > /dev/null")
+        self.sh("systemctl reload mapfs@traced")
+        self.sh("systemctl stop mapfs@traced")
+        self.wait_for("strace to finish", lambda: self.sh("pgrep -x strace", check=False).returncode != 0, 20)
+        used = set()
+        for line in (self.box.root / "tmp/strace.txt").read_text().splitlines():
+            fields = line.split()
+            if fields and not line.startswith(("%", "-", "total")) and fields[-1].isidentifier():
+                used.add(fields[-1])
+        allowed = set(self.sh("systemctl show -p SystemCallFilter --value mapfs@traced").stdout.split())
+        assert len(used) > 20, f"strace saw too little: {sorted(used)}"
+        missing = sorted(used - allowed)
+        assert not missing, f"system calls mapfs made that the unit's filter refuses: {missing}"
+
+
+def prepare(box: Container, disk: bytes) -> None:
+    box.write("/srv/images/.keep", "")
+    (box.root / "srv/images/disk.img").write_bytes(disk)
+    for directory in ("demo", "wd", "boot", "traced"):
+        (box.root / "srv" / directory).mkdir(parents=True, exist_ok=True)
+    box.write("/etc/mapfs/boot.toml", config("/srv/boot", window("w", 0, MIB, "read")))
+    box.write("/etc/fstab", "/etc/mapfs/boot.toml /srv/boot fuse.mapfs defaults,nofail 0 0\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deb", required=True, type=Path)
+    parser.add_argument("--root", type=Path, default=Path("/var/tmp/mapfs-system-root"))
+    parser.add_argument("--junit", type=Path)
+    parser.add_argument("-k", dest="only", default="")
+    arguments = parser.parse_args()
+    log = lambda text: print("system suite: " + text, flush=True)  # noqa: E731
+    ensure_root(arguments.root, log)
+    reset_root(arguments.root, arguments.deb.resolve(), log)
+    disk = pattern(16 * MIB, 7)
+    box = Container(arguments.root, Path("/tmp/mapfs-system-container.log"))
+    prepare(box, disk)
+    suite = Suite(box, disk)
+    tests = [name for name in Suite.__dict__ if name.startswith("test_") and arguments.only in name]
+    results = []
+    try:
+        started = time.time()
+        box.boot()
+        log(f"container booted in {time.time() - started:.1f} s")
+        for name in tests:
+            began = time.time()
+            try:
+                getattr(suite, name)()
+                results.append((name, None, time.time() - began))
+                print(f"PASS {name} ({time.time() - began:.1f} s)", flush=True)
+            except Exception:  # noqa: BLE001 - every failure is reported, the suite goes on
+                detail = traceback.format_exc()
+                results.append((name, detail, time.time() - began))
+                print(f"FAIL {name}\n{detail}", flush=True)
+    finally:
+        box.stop()
+    if arguments.junit:
+        write_junit(arguments.junit, results)
+    failed = sum(1 for _, failure, _ in results if failure)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
+def write_junit(path: Path, results) -> None:
+    suite = ElementTree.Element("testsuite", name="system", tests=str(len(results)))
+    for name, failure, seconds in results:
+        case = ElementTree.SubElement(suite, "testcase", name=name, classname="system", time=f"{seconds:.2f}")
+        if failure:
+            ElementTree.SubElement(case, "failure", message=failure.splitlines()[-1]).text = failure
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    ElementTree.ElementTree(root).write(path, encoding="unicode")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
