@@ -65,13 +65,19 @@ TEST_F(InstalledTree, ManPagesRenderWithoutWarnings) {
 TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnit) {
     TempDir units;
     // An instance of the template, pointing at the installed binary.
-    ASSERT_EQ(0, run("sed 's|^ExecStart=[^ ]*/mapfs|ExecStart=" + installed("bin/mapfs").string() + "|' " +
+    ASSERT_EQ(0, run("sed 's|^\\(Exec[A-Za-z]*=-\\?\\)[^ ]*/mapfs|\\1" + installed("bin/mapfs").string() + "|' " +
                    quote(installed("lib/systemd/system/mapfs@.service").string()) + " > " +
                    quote((units / "mapfs@demo.service").string())).status);
     const std::string unit = read_file(units / "mapfs@demo.service");
-    for (const char* line : {"Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes",
-                             "CapabilityBoundingSet=", "/etc/mapfs/%i.toml"})
+    for (const char* line : {"Type=notify", "reload --pid $MAINPID /etc/mapfs/%i.toml", "cleanup /etc/mapfs/%i.toml",
+                             "NoNewPrivileges=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service @mount @memlock mincore"})
         EXPECT_NE(unit.find(line), std::string::npos) << "the unit lacks " << line;
+    // Each of these gives the service a mount namespace of its own, which
+    // would hide the FUSE mount from everyone else.
+    for (const char* option : {"PrivateTmp=", "ProtectSystem=", "ProtectHome=", "ProtectKernelLogs=", "ProtectKernelModules=",
+                               "ProtectControlGroups=", "PrivateDevices=", "ReadOnlyPaths=", "TemporaryFileSystem=",
+                               "BindPaths=", "PrivateMounts=", "ProtectProc=", "ProtectKernelTunables="})
+        EXPECT_EQ(unit.find("\n" + std::string(option)), std::string::npos) << "the unit sets " << option;
     const CommandResult verify = run("MANPATH=" + quote(installed("share/man").string()) + " systemd-analyze verify " +
                                      quote((units / "mapfs@demo.service").string()));
     EXPECT_EQ(verify.status, 0) << verify.output;

@@ -295,9 +295,10 @@ TEST_F(ServiceTest, MountTypeFuseMapfsAndUmount) {
     BinaryInUsrLocalBin binary;
     if (!binary.usable()) GTEST_SKIP() << "/usr/local/bin/mapfs exists and is not ours";
     dir.write_file("mapfs.toml", config(window("a", "100", "4096")));
-    // dev,suid as fstab's "defaults" makes mount(8) pass them: they must not take.
-    ok("mount -t fuse.mapfs " + quote((dir / "mapfs.toml").string()) + " " + quote(mnt.string()) +
-       " -o allow_other,nofail,_netdev,x-systemd.automount,noatime,dev,suid");
+    // dev,suid as fstab's "defaults" makes mount(8) pass them: they must not
+    // take. mount(8) prints nothing on success: the logs go to syslog.
+    EXPECT_EQ(ok("mount -t fuse.mapfs " + quote((dir / "mapfs.toml").string()) + " " + quote(mnt.string()) +
+                 " -o allow_other,nofail,_netdev,x-systemd.automount,noatime,dev,suid"), "");
     ASSERT_TRUE(is_mounted(mnt));
     const std::string mounts = ok("grep " + quote(" " + mnt.string() + " ") + " /proc/mounts");
     EXPECT_NE(mounts.find("fuse.mapfs"), std::string::npos);
@@ -378,6 +379,79 @@ print(sorted(os.listdir(".")), os.listdir(".mapfs"))
     EXPECT_NE(table.find("CACHE  PAGES"), std::string::npos) << table;
     EXPECT_NE(table.find("none   lazy"), std::string::npos) << table;
     EXPECT_EQ(ok(quote(mapfs_binary()) + " status " + quote(mnt.string()) + " --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"windows\"]))'"), "2\n");
+}
+
+}  // namespace
+}  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+// `mapfs reload` is what the service's ExecReload= runs: it signals the
+// daemon and waits for the outcome, so that a rejected configuration fails
+// the reload with its reasons instead of passing silently.
+TEST_F(ServiceTest, MapfsReloadReportsTheOutcome) {
+    const auto config_path = dir.write_file("mapfs.toml", "mountpoint = \"mnt\"\n" + config(window("a", "0", "4096")));
+    mount_args({config_path.string()});
+    const std::string reload = quote(mapfs_binary()) + " reload ";
+    dir.write_file("mapfs.toml", "mountpoint = \"mnt\"\n" + config(window("a", "0", "4096") + window("b", "4096", "4096")));
+    CommandResult done = run(reload + quote(config_path.string()) + " --pid " + std::to_string(daemon->pid()));
+    EXPECT_EQ(done.status, 0) << done.output;
+    EXPECT_EQ(done.output, "");
+    EXPECT_EQ(ok("ls mnt"), "a\nb\n");
+    dir.write_file("mapfs.toml", "mountpoint = \"mnt\"\n" + config(window("a", "0", "4096") + "mode = 644\n"));
+    done = run(reload + quote(config_path.string()));
+    EXPECT_EQ(done.status, 1) << done.output;
+    EXPECT_NE(done.output.find("rejected, the running configuration stays in force"), std::string::npos) << done.output;
+    EXPECT_NE(done.output.find("mapfs.toml:11: window \"a\": mode: is the decimal number 644"), std::string::npos)
+        << done.output;
+    EXPECT_EQ(ok("ls mnt"), "a\nb\n");
+    // A broken file cannot name its mount point; the mount's source does.
+    dir.write_file("mapfs.toml", "this is not TOML [");
+    done = run(reload + quote(config_path.string()));
+    EXPECT_EQ(done.status, 1) << done.output;
+    EXPECT_NE(done.output.find("not valid TOML"), std::string::npos) << done.output;
+    done = run(reload + quote(mnt.string()) + " --pid 1");
+    EXPECT_EQ(done.status, 1);
+    EXPECT_NE(done.output.find("no running mapfs mount for"), std::string::npos) << done.output;
+    dir.write_file("mapfs.toml", "mountpoint = \"mnt\"\n" + config(window("a", "0", "4096")));
+    done = run(reload + quote(mnt.string()));
+    EXPECT_EQ(done.status, 0) << done.output;
+    EXPECT_EQ(ok("ls mnt"), "a\n");
+}
+
+// `mapfs cleanup` is what the service's ExecStopPost= runs: a dead mount
+// goes, a live one stays.
+TEST_F(ServiceTest, MapfsCleanupDetachesOnlyADeadMount) {
+    const auto config_path = dir.write_file("mapfs.toml", "mountpoint = \"mnt\"\n" + config(window("a", "0", "4096")));
+    mount_args({config_path.string()});
+    const std::string cleanup = quote(mapfs_binary()) + " cleanup " + quote(config_path.string());
+    EXPECT_EQ(ok(cleanup), "");
+    EXPECT_TRUE(is_mounted(mnt));
+    ASSERT_EQ(::kill(daemon->pid(), SIGKILL), 0);
+    daemon->wait_for_exit(10000);
+    daemon->disown();
+    EXPECT_NE(ok(cleanup).find("detached the dead mount on " + mnt.string()), std::string::npos);
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+// Without access to /dev/fuse, say what to do. The daemon runs as nobody in
+// a mount namespace of its own whose /dev/fuse is root's only (mode 0600).
+TEST_F(ServiceTest, NoAccessToDevFuseSaysWhatToDo) {
+    const std::string script = R"SH(
+set -eu
+mount -t tmpfs -o mode=755 mapfs-test-dev /dev
+mknod -m 600 /dev/fuse c 10 229 && mknod -m 666 /dev/null c 1 3
+exec setpriv --reuid=65534 --regid=65534 --clear-groups "$1" -f -w 'w:anon,size=4096' "$2"
+)SH";
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+    const CommandResult result = run("timeout 20 unshare -m --propagation private bash -c " + quote(script) + " _ " +
+                                     quote(mapfs_binary()) + " " + quote(mnt.string()));
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_NE(result.output.find("cannot open /dev/fuse: Permission denied. mapfs needs read and write access to /dev/fuse"),
+              std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("udev rule"), std::string::npos) << result.output;
+    EXPECT_EQ(result.output.find("fuse: failed to open"), std::string::npos) << "libfuse's bare message:\n" << result.output;
 }
 
 }  // namespace
