@@ -83,7 +83,11 @@ bool Reloader::reload() {
     if (!loaded) {
         log::error("reload rejected, the running configuration stays in force:\n{}", loaded.error().message);
         filesystem_.record_reload(false, loaded.error().message);
-        service_.ready(status_line(filesystem_) + " (last reload rejected)");
+        // systemctl cannot show a reload's own output; `systemctl status`
+        // shows STATUS=, so the first reason goes there.
+        std::string first = loaded.error().message.substr(0, loaded.error().message.find('\n'));
+        if (first.rfind("mapfs: ", 0) == 0) first.erase(0, 7);
+        service_.ready(status_line(filesystem_) + " (last reload rejected: " + first + ")");
         return false;
     }
     filesystem_.set_registry(loaded->registry);

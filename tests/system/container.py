@@ -107,11 +107,12 @@ class Container:
         return int(pids[0]) if pids else None
 
     def run(self, arguments, check=True, timeout=120, input=None):
-        """Runs a command inside, in PID 1's namespaces."""
+        """Runs a command inside, in PID 1's namespaces; its output as text
+        (bytes that are not UTF-8 replaced)."""
         if isinstance(arguments, str):
             arguments = ["bash", "-c", arguments]
         command = ["nsenter", "-t", str(self.init_pid), "-m", "-u", "-i", "-n", "-p", "-C", "--"] + arguments
-        done = subprocess.run(command, text=True, capture_output=True, timeout=timeout, input=input,
+        done = subprocess.run(command, text=True, errors="replace", capture_output=True, timeout=timeout, input=input,
                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
         if check and done.returncode != 0:
             raise CommandFailed(f"{' '.join(arguments)} exited with {done.returncode}:\n{done.stdout}{done.stderr}")
