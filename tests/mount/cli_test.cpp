@@ -168,3 +168,17 @@ TEST_F(CliTest, SigtermAndSigintUnmountAndExitZero) {
 
 }  // namespace
 }  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+TEST_F(MountTest, AConfigurationWithoutWindowsMountsEmptyWithAWarning) {
+    mount_config("[options]\ncache = \"auto\"\n");
+    EXPECT_EQ(ok("ls mnt"), "");
+    EXPECT_NE(daemon->log().find("warning: the configuration has no windows: the mount will be empty"), std::string::npos)
+        << daemon->log();
+    EXPECT_NE(daemon->log().find("mounted 0 regions, 0 windows"), std::string::npos) << daemon->log();
+}
+
+}  // namespace
+}  // namespace mapfs::testing

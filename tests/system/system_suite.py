@@ -189,6 +189,18 @@ os.close(fd)
         assert self.sh("od -An -tx1 -N4 /srv/boot/w").stdout.split() == [f"{b:02x}" for b in self.disk[:4]]
         self.sh("umount /srv/boot")
 
+    def test_a_system_call_a_filter_refuses_is_named_not_blamed_on_a_limit(self):
+        refuse = "[Service]\nSystemCallFilter=~mincore @memlock\nRestart=no\n"
+        self.start("filtered", config("/srv/filtered", window("w", 0, MIB, "read")), refuse)
+        table = self.sh("cat /srv/filtered/w > /dev/null; mapfs status /srv/filtered").stdout
+        assert "?" in table and "refused by the system" in table, table
+        self.sh("systemctl stop mapfs@filtered")
+        self.box.write("/etc/mapfs/filtered.toml", config("/srv/filtered", window("w", 0, MIB, "read", 'pages = "lock"\n')))
+        assert self.sh("systemctl start mapfs@filtered", check=False).returncode != 0
+        journal = self.sh("journalctl -u mapfs@filtered --no-pager").stdout
+        assert "the system refused mlock2 itself" in journal, journal
+        assert "RLIMIT_MEMLOCK is" not in journal, journal
+
     def test_every_system_call_mapfs_makes_is_in_the_units_filter(self):
         self.start("traced", config("/srv/traced", window("w", 0, 4 * MIB) + window("r", 0, MIB, "read") +
                                     window("hot", 8 * MIB, MIB, "read", 'pages = "lock"\n') +
@@ -226,7 +238,7 @@ def prepare(box: Container, disk: bytes) -> None:
     box.write("/srv/images/.keep", "")
     (box.root / "srv/images/disk.img").write_bytes(disk)
     # Scripts for the tests live under /srv: the container's /tmp is a tmpfs.
-    for directory in ("demo", "wd", "boot", "traced", "tests"):
+    for directory in ("demo", "wd", "boot", "traced", "filtered", "tests"):
         (box.root / "srv" / directory).mkdir(parents=True, exist_ok=True)
     box.write("/etc/mapfs/boot.toml", config("/srv/boot", window("w", 0, MIB, "read")))
     box.write("/etc/fstab", "/etc/mapfs/boot.toml /srv/boot fuse.mapfs defaults,nofail 0 0\n")
