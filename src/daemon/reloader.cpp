@@ -20,11 +20,7 @@ Reloader::Reloader(Filesystem& filesystem, CommandLine command_line, ServiceNoti
 
 Reloader::~Reloader() { stop(std::chrono::steady_clock::now() + std::chrono::seconds(5)); }
 
-void Reloader::start() {
-    std::lock_guard lock(mutex_);
-    running_ = true;
-    thread_ = std::thread([this] { run(); });
-}
+void Reloader::start() { thread_.start([this] { run(); }); }
 
 void Reloader::request() noexcept {
     {
@@ -35,19 +31,12 @@ void Reloader::request() noexcept {
 }
 
 bool Reloader::stop(std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock lock(mutex_);
-    stopping_ = true;
-    wake_.notify_all();
-    const bool finished = wake_.wait_until(lock, deadline, [this] { return !running_; });
-    lock.unlock();
-    if (!thread_.joinable()) return true;
-    if (finished) {
-        thread_.join();
-    } else {
-        log::warn("a reload is still running (blocked on a backing file?); leaving it behind");
-        thread_.detach();
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
     }
-    return finished;
+    wake_.notify_all();
+    return thread_.join_until(deadline, "a reload (blocked on a backing file?)");
 }
 
 void Reloader::run() {
@@ -60,8 +49,6 @@ void Reloader::run() {
         reload();
         lock.lock();
     }
-    running_ = false;
-    wake_.notify_all();
 }
 
 bool Reloader::reload() {

@@ -9,8 +9,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "base/detachable_thread.hpp"
 #include "config/command_line.hpp"
 #include "daemon/service_notifier.hpp"
 #include "fuse/filesystem.hpp"
@@ -51,8 +51,7 @@ private:
     std::condition_variable wake_;
     bool requested_ = false;
     bool stopping_ = false;
-    bool running_ = false;  // the thread has not finished
-    std::thread thread_;
+    DetachableThread thread_;
 };
 
 }  // namespace mapfs

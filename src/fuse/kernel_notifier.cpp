@@ -12,11 +12,13 @@ namespace mapfs {
 KernelNotifier::~KernelNotifier() { stop(Clock::now() + std::chrono::seconds(2)); }
 
 void KernelNotifier::start(fuse_session* session) {
-    std::lock_guard lock(mutex_);
-    session_ = session;
-    stopping_ = false;
-    running_ = true;
-    thread_ = std::thread([this] { run(); });
+    {
+        std::lock_guard lock(mutex_);
+        session_ = session;
+        stopping_ = false;
+        accepting_ = true;
+    }
+    thread_.start([this] { run(); });
 }
 
 bool KernelNotifier::stop(Clock::time_point deadline) {
@@ -26,18 +28,11 @@ bool KernelNotifier::stop(Clock::time_point deadline) {
     // longer matters, and nobody should wait for it.
     queue_.clear();
     sent_ = pushed_;
+    accepting_ = false;
     work_.notify_all();
     progress_.notify_all();
-    const bool finished = progress_.wait_until(lock, deadline, [this] { return !running_; });
     lock.unlock();
-    if (!thread_.joinable()) return true;
-    if (finished) {
-        thread_.join();
-    } else {
-        log::warn("a kernel notification is still blocked; leaving it behind");
-        thread_.detach();
-    }
-    return finished;
+    return thread_.join_until(deadline, "a kernel notification");
 }
 
 KernelNotifier::Ticket KernelNotifier::invalidate_pages(std::uint64_t ino, std::uint64_t offset,
@@ -71,7 +66,7 @@ KernelNotifier::Ticket KernelNotifier::push(Job job) noexcept {
     Ticket ticket = 0;
     {
         std::lock_guard lock(mutex_);
-        if (!running_ || stopping_) return 0;
+        if (!accepting_) return 0;
         if (merge_into_last(job)) {
             ticket = pushed_;
         } else {
@@ -107,8 +102,6 @@ void KernelNotifier::run() {
         sent_ = std::max(sent_, job.ticket);
         progress_.notify_all();
     }
-    running_ = false;
-    progress_.notify_all();
 }
 
 void KernelNotifier::send(const Job& job) const {

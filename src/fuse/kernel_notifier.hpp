@@ -18,7 +18,8 @@
 #include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
+
+#include "base/detachable_thread.hpp"
 
 struct fuse_session;
 
@@ -76,8 +77,8 @@ private:
     Ticket pushed_ = 0;
     Ticket sent_ = 0;
     bool stopping_ = false;
-    bool running_ = false;  // the thread has not finished
-    std::thread thread_;
+    bool accepting_ = false;  // started and not stopping
+    DetachableThread thread_;
 };
 
 }  // namespace mapfs
