@@ -16,6 +16,7 @@
 #include "config/mount_options.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/session_loop.hpp"
+#include "daemon/stopper.hpp"
 #include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
 #include "mapping/unique_fd.hpp"
@@ -24,7 +25,6 @@ namespace mapfs {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using SessionPointer = std::unique_ptr<fuse_session, decltype(&fuse_session_destroy)>;
 
 SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settings) {
@@ -57,65 +57,14 @@ std::string fuse_device_problem() {
     return message;
 }
 
-bool wait_until(const SessionLoop& loop, Clock::time_point deadline) {
-    while (!loop.finished() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return loop.finished();
-}
-
-// The order of a stop. The threads that may wait on the kernel (a reload, a
-// notification waiting for a page lock) can need the session loop to answer
-// a request before they can finish, so they are stopped first, while the
-// loop still serves, each with a deadline; then the loop. If anything is
-// still stuck after that, mapfs unmounts and exits without waiting for it:
-// the process's end closes /dev/fuse, which ends whatever it waits for.
-// Stores through write windows are in the page cache and reach the file
-// without mapfs.
-class Stopper {
-public:
-    Stopper(Filesystem& filesystem, Reloader& reloader, SessionLoop& loop, fuse_session* session)
-        : filesystem_(filesystem), reloader_(reloader), loop_(loop), session_(session) {}
-
-    // SIGTERM or SIGINT.
-    void on_signal() {
-        const bool helpers_done = stop_helpers();
-        loop_.stop();
-        if (wait_until(loop_, Clock::now() + std::chrono::seconds(3)) && helpers_done) return;
-        leave_now();
-    }
-
-    // The loop ended by itself: unmounted by someone, or the connection was lost.
-    void on_loop_ended() {
-        if (!stop_helpers()) leave_now();
-    }
-
-private:
-    bool stop_helpers() {
-        const bool reload_done = reloader_.stop(Clock::now() + std::chrono::seconds(3));
-        const bool notifications_done = filesystem_.kernel.stop(Clock::now() + std::chrono::seconds(2));
-        return reload_done && notifications_done;
-    }
-
-    [[noreturn]] void leave_now() {
-        log::warn("a thread is stuck waiting on the kernel; unmounting {} and exiting without it", filesystem_.mountpoint);
-        fuse_session_unmount(session_);
-        std::_Exit(0);
-    }
-
-    Filesystem& filesystem_;
-    Reloader& reloader_;
-    SessionLoop& loop_;
-    fuse_session* session_;
-};
-
 // Takes the signals until the session is to end.
-void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper, ServiceNotifier& service) {
+void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper) {
     while (true) {
         switch (signals.wait()) {
             case SignalEvents::Event::reload:
                 reloader.request();
                 break;
             case SignalEvents::Event::stop:
-                service.stopping();
                 stopper.on_signal();
                 return;
             case SignalEvents::Event::loop_ended:
@@ -161,15 +110,12 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     filesystem.kernel.start(session.get());
     reloader.start();
     SessionLoop loop(session.get(), settings.single_thread);
-    Stopper stopper(filesystem, reloader, loop, session.get());
-    std::thread controller([&] { control(signals, reloader, stopper, service); });
+    Stopper stopper(filesystem, reloader, loop, session.get(), service);
+    std::thread controller([&] { control(signals, reloader, stopper); });
     const int served = loop.run();
     signals.post(SignalEvents::Event::loop_ended);
     controller.join();
-    service.stopping();
-    service.stop_watchdog();
-    fuse_session_unmount(session.get());
-    log::info("unmounted {}", settings.mountpoint);
+    stopper.finish();
     return served < 0 ? 1 : 0;
 }
 

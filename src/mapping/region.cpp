@@ -45,9 +45,17 @@ void Region::advise_huge_pages() const noexcept {
     write_view_.advise(MADV_HUGEPAGE);
 }
 
-Region::~Region() {
-    // Stores through write windows must be in the file when mapfs has gone.
-    if (!anon_) write_view_.sync(0, write_view_.length_bytes());
+// No msync here: stores through a shared mapping are in the page cache and
+// reach the file without it, and a region is dropped by whatever thread
+// lets go last (a RELEASE after a reload, say), which must not wait for a
+// disk. The daemon syncs every region once when it stops (session.cpp).
+Region::~Region() = default;
+
+int Region::sync_writes() const noexcept {
+    if (anon_) return 0;
+    const int error = write_view_.sync(0, write_view_.length_bytes());
+    writeback_errors_.record(error);
+    return error;
 }
 
 std::byte* Region::view_address(Access access, std::uint64_t file_offset) const noexcept {

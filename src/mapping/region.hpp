@@ -58,6 +58,9 @@ public:
     // Writeback errors that syncs of this file have seen (see writeback_errors.hpp).
     WritebackErrors& writeback_errors() const noexcept { return writeback_errors_; }
 
+    // msync(MS_SYNC) of everything written through write windows; 0 or errno.
+    int sync_writes() const noexcept;
+
     // A copy-on-write mapping of `span`, private to one window.
     Result<Mapping> map_private(const PageSpan& span) const noexcept;
 

@@ -59,6 +59,13 @@ bool OpenIndex::claim_open_truncation(InodeNumber ino, pid_t tid) const {
     return false;
 }
 
+std::vector<std::shared_ptr<Window>> OpenIndex::windows() const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::shared_ptr<Window>> all;
+    for (const auto& [ino, entry] : by_ino_) all.push_back(entry.window);
+    return all;
+}
+
 std::size_t OpenIndex::open_windows() const {
     std::shared_lock lock(mutex_);
     return by_ino_.size();

@@ -39,6 +39,8 @@ public:
 
     // The window open as `ino`, or null.
     std::shared_ptr<Window> window_of(InodeNumber ino) const;
+    // Every open window.
+    std::vector<std::shared_ptr<Window>> windows() const;
     std::size_t open_windows() const;
 
     // Calls visit(ino, window) for each open window of `file` whose bytes
