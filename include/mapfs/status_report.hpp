@@ -36,6 +36,14 @@ struct WindowStatus {
     std::uint64_t bytes_read = 0;
     std::uint64_t bytes_written = 0;
     std::uint64_t errors = 0;
+    // Set for a window made from a partition table.
+    struct Partition {
+        unsigned number = 0;
+        std::string scheme;  // mbr | gpt
+        std::string name;    // GPT name
+        std::string type;    // GPT type GUID or MBR type (0x83)
+    };
+    std::optional<Partition> partition;
 };
 
 struct ReloadStatus {

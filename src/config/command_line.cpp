@@ -111,6 +111,9 @@ options:
                           mode=OCTAL, uid=N, gid=N                  owner and mode
                           cache=auto|none|keep                      page cache use
                           pages=lazy|populate|lock                  how pages come in
+                          partitions                                a directory NAME/ of
+                                                                    p1, p2, ...: one window
+                                                                    per MBR/GPT partition
                         a backslash escapes ',' ':' or '=' in a value
   -o OPT[,OPT...]       mount options:
                           cache=auto|none|keep   default cache mode

@@ -10,6 +10,7 @@
 
 #include "config/access.hpp"
 #include "config/config_error.hpp"
+#include "config/partition_table.hpp"
 
 namespace mapfs {
 
@@ -33,6 +34,10 @@ struct WindowConfig {
     std::optional<gid_t> gid;
     std::optional<CacheMode> cache;
     std::optional<PageMode> pages;
+    // A directory of one window per partition found in the window's bytes.
+    bool partitions = false;
+    // Set on the windows made from a partition table.
+    std::optional<PartitionLabel> partition;
 };
 
 struct MountOptions {

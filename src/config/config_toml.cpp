@@ -21,7 +21,7 @@ const std::vector<std::string> option_keys{"cache", "allow_other", "read_only", 
                                            "uid", "gid", "umask", "fsname"};
 const std::vector<std::string> region_keys{"name", "file", "anon", "size"};
 const std::vector<std::string> window_keys{"name", "region", "offset", "length", "access",
-                                           "mode", "uid", "gid", "cache", "pages"};
+                                           "mode", "uid", "gid", "cache", "pages", "partitions"};
 
 std::string type_name(const toml::node& node) {
     switch (node.type()) {
@@ -233,6 +233,7 @@ private:
         if (const toml::node* node = table.get("mode")) window.mode = bits_of(*node, subject, "mode", parse_mode);
         if (const toml::node* node = table.get("uid")) window.uid = number_of(*node, subject, "uid", parse_id);
         if (const toml::node* node = table.get("gid")) window.gid = number_of(*node, subject, "gid", parse_id);
+        if (const toml::node* node = table.get("partitions")) assign(window.partitions, bool_of(*node, subject, "partitions"));
         config_.windows.push_back(std::move(window));
     }
 

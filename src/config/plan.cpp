@@ -64,6 +64,7 @@ public:
         plan_.mountpoint = mounted_on_.empty() ? check_mountpoint(config_, errors_) : mounted_on_;
         plan_.options = config_.options;
         for (const RegionConfig& region : config_.regions) add_region(region);
+        expand_partitions();
         check_window_names();
         for (const WindowConfig& window : config_.windows) add_window(window);
         if (!errors_.empty()) return std::nullopt;
@@ -96,7 +97,7 @@ private:
 
     int kept_memory(const RegionConfig& region) const {
         for (const KeptMemory& memory : kept_)
-            if (memory.name == region.name && memory.size_bytes == *region.size_bytes)
+            if (memory.name == region.name && memory.configured_size_bytes == *region.size_bytes)
                 return ::fcntl(memory.fd, F_DUPFD_CLOEXEC, 0);
         return -1;
     }
@@ -115,15 +116,21 @@ private:
         }
         // A memfd rather than MAP_ANONYMOUS: copy windows can then map it
         // privately and still see its contents, and a reload can keep it.
-        UniqueFd fd(kept_memory(region));
-        if (!fd.valid()) fd.reset(::memfd_create(("mapfs:" + region.name).c_str(), MFD_CLOEXEC));
-        if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(*region.size_bytes)) != 0) {
-            errors_.add(region.where, subject, "size", std::string("cannot create anonymous memory: ") + std::strerror(errno));
-            return std::nullopt;
-        }
         OpenedRegion opened;
+        opened.configured_size_bytes = *region.size_bytes;
+        UniqueFd fd(kept_memory(region));
+        struct stat info {};
+        if (fd.valid() && ::fstat(fd.get(), &info) == 0) {
+            opened.size_bytes = static_cast<std::uint64_t>(info.st_size);  // as a resize may have left it
+        } else {
+            fd.reset(::memfd_create(("mapfs:" + region.name).c_str(), MFD_CLOEXEC));
+            if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(*region.size_bytes)) != 0) {
+                errors_.add(region.where, subject, "size", std::string("cannot create anonymous memory: ") + std::strerror(errno));
+                return std::nullopt;
+            }
+            opened.size_bytes = *region.size_bytes;
+        }
         opened.fd = std::move(fd);
-        opened.size_bytes = *region.size_bytes;
         opened.anon = true;
         opened.writable = true;
         return opened;
@@ -212,6 +219,61 @@ private:
         return plan_.regions.size() - 1;
     }
 
+    // A window with `partitions` becomes one window per partition found in
+    // its bytes, named NAME/p1, NAME/p2, ... as Linux numbers them, with the
+    // window's settings. Read at planning, never on the data path.
+    void expand_partitions() {
+        std::vector<WindowConfig> expanded;
+        for (WindowConfig& window : config_.windows) {
+            if (!window.partitions) {
+                expanded.push_back(std::move(window));
+                continue;
+            }
+            for (WindowConfig& child : partition_windows(window)) expanded.push_back(std::move(child));
+        }
+        config_.windows = std::move(expanded);
+    }
+
+    std::vector<WindowConfig> partition_windows(const WindowConfig& window) {
+        const auto region = region_by_name_.find(window.region);
+        if (region == region_by_name_.end()) return {window};  // add_window says why
+        const OpenedRegion& opened = plan_.regions[region->second];
+        ResolvedWindow range;
+        if (!resolve_range(window, opened, range)) return {};
+        const int fd = opened.fd.get();
+        const auto read = [&](std::uint64_t offset, std::span<std::byte> into) {
+            return read_fully(fd, into, range.offset_bytes + offset);
+        };
+        const auto table = read_partition_table(read, range.length_bytes);
+        if (!table) {
+            const std::string image = opened.anon ? "anonymous region " + quoted(opened.name) : quoted(opened.path);
+            errors_.add(window.where, window_subject(window.name), "partitions", image + ": " + table.error());
+            return {};
+        }
+        std::vector<WindowConfig> children;
+        for (const Partition& partition : *table) {
+            WindowConfig child = window;
+            child.name = window.name + "/p" + std::to_string(partition.label.number);
+            child.offset_bytes = range.offset_bytes + partition.offset_bytes;
+            child.length_bytes = partition.length_bytes;
+            child.partitions = false;
+            child.partition = partition.label;
+            children.push_back(std::move(child));
+        }
+        return children;
+    }
+
+    static bool read_fully(int fd, std::span<std::byte> into, std::uint64_t offset) {
+        std::size_t done = 0;
+        while (done < into.size()) {
+            const ssize_t got = ::pread(fd, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return false;
+            done += static_cast<std::size_t>(got);
+        }
+        return true;
+    }
+
     void check_window_names() {
         std::vector<std::string> names;
         std::set<std::string> seen;
@@ -262,6 +324,7 @@ private:
         resolved.mode = window.mode.value_or(default_mode);
         resolved.uid = window.uid.value_or(config_.options.uid.value_or(::getuid()));
         resolved.gid = window.gid.value_or(config_.options.gid.value_or(::getgid()));
+        resolved.partition = window.partition;
         plan_.windows.push_back(std::move(resolved));
     }
 

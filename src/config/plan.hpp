@@ -12,6 +12,7 @@
 
 #include "config/access.hpp"
 #include "config/config.hpp"
+#include "config/partition_table.hpp"
 #include "mapping/unique_fd.hpp"
 
 namespace mapfs {
@@ -21,6 +22,9 @@ struct OpenedRegion {
     std::string path;  // canonical path of the backing file; empty when anonymous
     UniqueFd fd;       // the backing file, or a memfd for anonymous memory
     std::uint64_t size_bytes = 0;
+    // For anonymous memory: the size the configuration asks for (a window
+    // may have resized the region since, see Window::resize).
+    std::uint64_t configured_size_bytes = 0;
     bool anon = false;
     bool writable = false;  // fd is open for writing
 };
@@ -36,6 +40,7 @@ struct ResolvedWindow {
     mode_t mode = 0444;
     uid_t uid = 0;
     gid_t gid = 0;
+    std::optional<PartitionLabel> partition;  // a window made from a partition table
 };
 
 struct Plan {
@@ -50,11 +55,12 @@ struct Plan {
 inline constexpr std::uint64_t max_anon_region_bytes = std::uint64_t{64} << 40;
 
 // Anonymous memory of the running configuration, offered to a reload: a
-// region of the same name and size keeps it (and what was written to it).
+// region of the same name and configured size keeps it (what was written to
+// it, and the size a resize gave it).
 struct KeptMemory {
     std::string name;
     int fd = -1;  // the memfd; make_plan duplicates it
-    std::uint64_t size_bytes = 0;
+    std::uint64_t configured_size_bytes = 0;
 };
 
 // What a reload brings to planning, beyond the new configuration.

@@ -10,7 +10,7 @@ namespace mapfs {
 namespace {
 
 const std::vector<std::string> spec_keys{"file", "anon", "size", "region", "offset", "length",
-                                         "access", "mode", "uid", "gid", "cache", "pages"};
+                                         "access", "mode", "uid", "gid", "cache", "pages", "partitions"};
 
 // Splits at unescaped `separator`. The escapes stay in the parts, so that
 // a later split at another separator still sees them.
@@ -73,9 +73,10 @@ private:
         const std::string key = unescape(key_value[0]);
         const bool has_value = key_value.size() == 2;
         const std::string value = has_value ? unescape(key_value[1]) : "";
-        if (key == "anon") {
-            if (has_value) store(key, parse_bool(value), anon_);
-            else anon_ = true;
+        if (key == "anon" || key == "partitions") {
+            bool& flag = key == "anon" ? anon_ : result_.window.partitions;
+            if (has_value) store(key, parse_bool(value), flag);
+            else flag = true;
             return;
         }
         if (!has_value) {

@@ -55,6 +55,16 @@ void print_report(const StatusReport& report) {
                            std::to_string(window.bytes_written), std::to_string(window.errors)});
     }
     print_table(windows);
+    std::vector<Row> partitions{{"PARTITION", "NUMBER", "SCHEME", "TYPE", "NAME"}};
+    for (const WindowStatus& window : report.windows) {
+        if (!window.partition) continue;
+        partitions.push_back({window.name, std::to_string(window.partition->number), window.partition->scheme,
+                              window.partition->type, window.partition->name});
+    }
+    if (partitions.size() > 1) {
+        std::cout << "\n";
+        print_table(partitions);
+    }
     if (!report.reloads.last_accepted) std::cout << "\nlast reload rejected:\n" << report.reloads.last_message;
 }
 

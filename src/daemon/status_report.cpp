@@ -35,6 +35,10 @@ WindowStatus window_of(const nlohmann::json& entry) {
     window.bytes_read = entry.at("bytes_read").get<std::uint64_t>();
     window.bytes_written = entry.at("bytes_written").get<std::uint64_t>();
     window.errors = entry.at("errors").get<std::uint64_t>();
+    if (const auto partition = entry.find("partition"); partition != entry.end()) {
+        window.partition = WindowStatus::Partition{partition->at("number").get<unsigned>(), partition->at("scheme").get<std::string>(),
+                                                   partition->at("name").get<std::string>(), partition->at("type").get<std::string>()};
+    }
     return window;
 }
 

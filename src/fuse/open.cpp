@@ -14,10 +14,12 @@ namespace {
 
 bool opens_for_writing(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
-void set_cache_flags(CacheMode mode, fuse_file_info* info) {
+void set_cache_flags(Window& window, fuse_file_info* info) {
+    const CacheMode mode = window.cache();
     info->direct_io = mode == CacheMode::none ? 1 : 0;
-    // auto: the kernel drops the window's cached pages at every open.
-    info->keep_cache = mode == CacheMode::keep ? 1 : 0;
+    // auto: the kernel keeps the window's cached pages only while they still
+    // show the file (close-to-open, see Window::cache_valid_at_open).
+    info->keep_cache = mode == CacheMode::keep || (mode == CacheMode::automatic && window.cache_valid_at_open()) ? 1 : 0;
     // Closing needs nothing from mapfs: spare the kernel a FLUSH round trip.
     info->noflush = 1;
 }
@@ -69,7 +71,7 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     if (ino == status_file_inode) {
         info->direct_io = 1;  // its size is not known in advance
     } else {
-        set_cache_flags(handle->window()->cache(), info);
+        set_cache_flags(*handle->window(), info);
     }
     // The opener was interrupted: the kernel will send no release.
     if (fuse_reply_open(request, info) != 0) filesystem.handles.erase(*fh);

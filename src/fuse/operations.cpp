@@ -54,8 +54,8 @@ const fuse_lowlevel_ops& operations_table() {
         .fsyncdir = nullptr,
         .statfs = op<Counted, ops::statfs>,
         .setxattr = op<Counted, ops::setxattr>,
-        .getxattr = nullptr,
-        .listxattr = nullptr,
+        .getxattr = op<Counted, ops::getxattr>,
+        .listxattr = op<Counted, ops::listxattr>,
         .removexattr = op<Counted, ops::removexattr>,
         .access = nullptr,
         .create = op<Counted, ops::create>,
@@ -70,8 +70,8 @@ const fuse_lowlevel_ops& operations_table() {
         .flock = nullptr,
         .fallocate = op<Counted, ops::fallocate>,
         .readdirplus = op<Counted, ops::readdirplus>,
-        .copy_file_range = nullptr,
-        .lseek = nullptr,
+        .copy_file_range = op<Counted, ops::copy_file_range>,
+        .lseek = op<Counted, ops::lseek>,
     };
     return operations;
 }

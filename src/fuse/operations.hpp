@@ -33,6 +33,12 @@ void read(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, fu
 void write(fuse_req_t request, fuse_ino_t ino, const char* data, std::size_t size, off_t offset,
            fuse_file_info* info) noexcept;                                                              // write.cpp
 
+void lseek(fuse_req_t request, fuse_ino_t ino, off_t offset, int whence, fuse_file_info* info) noexcept;   // lseek.cpp
+void copy_file_range(fuse_req_t request, fuse_ino_t ino_in, off_t offset_in, fuse_file_info* info_in, fuse_ino_t ino_out,
+                     off_t offset_out, fuse_file_info* info_out, std::size_t length, int flags) noexcept;  // copy_file_range.cpp
+void getxattr(fuse_req_t request, fuse_ino_t ino, const char* name, std::size_t size) noexcept;                // xattr.cpp
+void listxattr(fuse_req_t request, fuse_ino_t ino, std::size_t size) noexcept;                                   // xattr.cpp
+
 // refuse.cpp: the namespace comes from configuration only.
 void mknod(fuse_req_t request, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) noexcept;
 void mkdir(fuse_req_t request, fuse_ino_t parent, const char* name, mode_t mode) noexcept;

@@ -8,17 +8,20 @@ namespace mapfs::ops {
 
 namespace {
 
-// 0 when the change is allowed (and changes nothing), else the errno that
-// refuses it.
-int refusal(const Window* window, const struct stat& wanted, int to_set, bool open_truncation, bool read_only) {
+// 0 when the change is made (times: accepted, not stored), else the errno
+// that refuses it.
+int apply(Window* window, const struct stat& wanted, int to_set, bool open_truncation, bool read_only) {
     if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) != 0)
         return read_only ? EROFS : EPERM;  // ownership and mode come from configuration
-    if ((to_set & FUSE_SET_ATTR_SIZE) == 0) return 0;  // times: accepted, not stored
+    if ((to_set & FUSE_SET_ATTR_SIZE) == 0) return 0;
     if (window == nullptr) return EISDIR;
-    // A window has a fixed length, like a block device; an O_TRUNC open is
-    // accepted with the size kept, for everyone ("> window" works).
-    if (static_cast<std::uint64_t>(wanted.st_size) == window->length_bytes()) return 0;
-    return open_truncation ? 0 : EINVAL;
+    // An O_TRUNC open is accepted with the size kept, for everyone
+    // ("> window" works). Otherwise a window has a fixed length, like a
+    // block device, unless it is the only window of anonymous memory.
+    if (open_truncation || static_cast<std::uint64_t>(wanted.st_size) == window->length_bytes()) return 0;
+    if (wanted.st_size < 0) return EINVAL;
+    if (read_only) return EROFS;
+    return window->resize(static_cast<std::uint64_t>(wanted.st_size));
 }
 
 }  // namespace
@@ -43,7 +46,7 @@ void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, 
     // The SETATTR that follows an open(O_TRUNC): see OpenHandle::claim_open_truncation.
     const bool open_truncation = info == nullptr && (to_set & FUSE_SET_ATTR_SIZE) != 0 && attr->st_size == 0 &&
                                  filesystem.open_index.claim_open_truncation(ino, fuse_req_ctx(request)->pid);
-    if (const int error = refusal(window.get(), *attr, to_set, open_truncation, filesystem.read_only); error != 0) {
+    if (const int error = apply(window.get(), *attr, to_set, open_truncation, filesystem.read_only); error != 0) {
         fuse_reply_err(request, error);
         return;
     }

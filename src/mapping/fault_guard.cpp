@@ -35,7 +35,12 @@ void install_fault_handler() {
     ::sigaction(SIGBUS, &action, &previous_action);
 }
 
-int guarded_copy(void* destination, const void* source, std::size_t length) noexcept {
+namespace {
+
+// Runs `touch` with a jump target for the SIGBUS handler: 0, or EIO when a
+// page it touched is gone.
+template <class Touch>
+int guarded(Touch&& touch) noexcept {
     sigjmp_buf jump;
     if (sigsetjmp(jump, 0) != 0) {
         active_jump = nullptr;
@@ -43,10 +48,24 @@ int guarded_copy(void* destination, const void* source, std::size_t length) noex
     }
     active_jump = &jump;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    std::memcpy(destination, source, length);
+    touch();
     std::atomic_signal_fence(std::memory_order_seq_cst);
     active_jump = nullptr;
     return 0;
+}
+
+}  // namespace
+
+int guarded_copy(void* destination, const void* source, std::size_t length) noexcept {
+    return guarded([&] { std::memcpy(destination, source, length); });
+}
+
+int guarded_move(void* destination, const void* source, std::size_t length) noexcept {
+    return guarded([&] { std::memmove(destination, source, length); });
+}
+
+int guarded_zero(void* destination, std::size_t length) noexcept {
+    return guarded([&] { std::memset(destination, 0, length); });
 }
 
 }  // namespace mapfs

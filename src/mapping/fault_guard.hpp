@@ -17,5 +17,9 @@ void install_fault_handler();
 
 // memcpy, returning 0, or EIO when the memory faulted part-way.
 int guarded_copy(void* destination, const void* source, std::size_t length) noexcept;
+// memmove (the ranges may overlap), likewise.
+int guarded_move(void* destination, const void* source, std::size_t length) noexcept;
+// memset to zero, likewise.
+int guarded_zero(void* destination, std::size_t length) noexcept;
 
 }  // namespace mapfs

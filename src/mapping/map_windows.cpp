@@ -31,6 +31,25 @@ std::optional<PageSpan> view_extent(const Plan& plan, std::size_t region_index, 
     return page_span(start, end - start, page_size());
 }
 
+// Anonymous memory may grow when exactly one window shows it whole: its view
+// is then mapped this far (address space only; no memory until used).
+constexpr std::uint64_t growable_reserve = std::uint64_t{1} << 40;
+
+// The size the region's view is mapped to so that it can grow, or 0.
+std::uint64_t growable_to(const Plan& plan, std::size_t region_index) {
+    const OpenedRegion& region = plan.regions[region_index];
+    if (!region.anon) return 0;
+    const ResolvedWindow* only = nullptr;
+    for (const ResolvedWindow& window : plan.windows) {
+        if (window.region_index != region_index) continue;
+        if (only != nullptr) return 0;
+        only = &window;
+    }
+    if (only == nullptr || only->access == Access::copy || only->offset_bytes != 0 || only->length_bytes != region.size_bytes)
+        return 0;
+    return std::min(max_anon_region_bytes, std::max(growable_reserve, 2 * region.size_bytes));
+}
+
 bool covers(const Region& region, Access access, const std::optional<PageSpan>& extent) {
     return !extent || region.view_covers(access, extent->file_offset, extent->file_offset + extent->length);
 }
@@ -77,11 +96,13 @@ Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan, std::span<c
     }
     std::vector<std::shared_ptr<const Region>> regions(plan.regions.size());
     for (std::size_t r = 0; r < plan.regions.size(); ++r) {
-        const auto read = view_extent(plan, r, Access::read, windows);
-        const auto write = view_extent(plan, r, Access::write, windows);
+        auto read = view_extent(plan, r, Access::read, windows);
+        auto write = view_extent(plan, r, Access::write, windows);
         regions[r] = reusable_region(previous, files[r], read, write);
         if (regions[r] != nullptr) continue;
-        auto region = Region::create(std::move(plan.regions[r]), read, write);
+        const std::uint64_t growable = growable_to(plan, r);
+        if (growable != 0) (write ? write : read) = PageSpan{0, growable, 0};
+        auto region = Region::create(std::move(plan.regions[r]), read, write, growable);
         if (!region) return unexpected(region.error());
         regions[r] = std::move(*region);
     }

@@ -15,7 +15,7 @@ Result<Mapping> map_view(int fd, const std::optional<PageSpan>& extent, int prot
 }  // namespace
 
 Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optional<PageSpan> read_extent,
-                                               std::optional<PageSpan> write_extent) noexcept {
+                                               std::optional<PageSpan> write_extent, std::uint64_t growable_to) noexcept {
     std::shared_ptr<Region> region(new (std::nothrow) Region());
     if (!region) return unexpected(ENOMEM);
     auto read_view = map_view(opened.fd.get(), read_extent, PROT_READ);
@@ -28,6 +28,8 @@ Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optiona
     region->path_ = std::move(opened.path);
     region->anon_ = opened.anon;
     region->size_bytes_ = opened.size_bytes;
+    region->configured_size_bytes_ = opened.configured_size_bytes;
+    region->growable_to_ = growable_to;
     region->fd_ = std::move(opened.fd);
     struct stat info {};
     if (::fstat(region->fd_.get(), &info) == 0) region->identity_ = {info.st_dev, info.st_ino};
@@ -50,6 +52,14 @@ void Region::advise_huge_pages() const noexcept {
 // lets go last (a RELEASE after a reload, say), which must not wait for a
 // disk. The daemon syncs every region once when it stops (session.cpp).
 Region::~Region() = default;
+
+int Region::resize(std::uint64_t size_bytes) const noexcept {
+    if (growable_to_ == 0) return EINVAL;
+    if (size_bytes > growable_to_) return EFBIG;
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size_bytes)) != 0) return errno;
+    size_bytes_.store(size_bytes, std::memory_order_release);
+    return 0;
+}
 
 int Region::sync_writes() const noexcept {
     if (anon_) return 0;

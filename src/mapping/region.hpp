@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <memory>
@@ -34,13 +35,26 @@ class Region {
 public:
     // Each extent is the file range covering every window of that access
     // (none when the region has no such window).
+    // `growable_to`: for anonymous memory that one window shows whole, the
+    // size it may grow to; the view is mapped that long from the start, so
+    // that a resize is an ftruncate of the memfd and never moves a byte.
     static Result<std::shared_ptr<Region>> create(OpenedRegion opened, std::optional<PageSpan> read_extent,
-                                                  std::optional<PageSpan> write_extent) noexcept;
+                                                  std::optional<PageSpan> write_extent,
+                                                  std::uint64_t growable_to = 0) noexcept;
 
     const std::string& name() const noexcept { return name_; }
     const std::string& path() const noexcept { return path_; }
     bool anon() const noexcept { return anon_; }
-    std::uint64_t size_bytes() const noexcept { return size_bytes_; }
+    std::uint64_t size_bytes() const noexcept { return size_bytes_.load(std::memory_order_acquire); }
+    std::uint64_t configured_size_bytes() const noexcept { return configured_size_bytes_; }
+    // The size a resize may give it; 0 when it cannot change.
+    std::uint64_t growable_to() const noexcept { return growable_to_; }
+    // Sets the size of anonymous memory (ftruncate of the memfd): bytes below
+    // the smaller size stay, above it read as zeros. 0 or errno.
+    int resize(std::uint64_t size_bytes) const noexcept;
+    // Windows that show this region (a window counts itself in and out).
+    void count_window(int change) const noexcept { windows_.fetch_add(change, std::memory_order_acq_rel); }
+    int window_count() const noexcept { return windows_.load(std::memory_order_acquire); }
     // The backing file or memfd, open as long as the region lives.
     int fd() const noexcept { return fd_.get(); }
     FileIdentity identity() const noexcept { return identity_; }
@@ -75,7 +89,10 @@ private:
     std::string name_;
     std::string path_;
     bool anon_ = false;
-    std::uint64_t size_bytes_ = 0;
+    mutable std::atomic<std::uint64_t> size_bytes_{0};
+    std::uint64_t configured_size_bytes_ = 0;
+    std::uint64_t growable_to_ = 0;
+    mutable std::atomic<int> windows_{0};
     UniqueFd fd_;
     FileIdentity identity_;
     Mapping read_view_;

@@ -1,5 +1,14 @@
 #include "mapping/window.hpp"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "mapping/fault_guard.hpp"
+
 
 namespace mapfs {
 
@@ -15,22 +24,81 @@ Window::Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> reg
       mode_(resolved.mode),
       uid_(resolved.uid),
       gid_(resolved.gid),
+      partition_(resolved.partition),
       data_(data),
-      private_mapping_(std::move(private_mapping)) {}
+      private_mapping_(std::move(private_mapping)) {
+    region_->count_window(+1);
+}
+
+Window::~Window() { region_->count_window(-1); }
+
+int Window::resize(std::uint64_t length_bytes) noexcept {
+    std::lock_guard lock(resize_mutex_);
+    if (length_bytes == this->length_bytes()) return 0;
+    // Another window of the region (one a reload added, or one a handle keeps
+    // after a reload) would lose bytes under it.
+    if (access_ == Access::copy || region_->growable_to() == 0 || region_->window_count() != 1) return EINVAL;
+    if (const int error = region_->resize(length_bytes); error != 0) return error;
+    length_bytes_.store(length_bytes, std::memory_order_release);
+    return 0;
+}
 
 int Window::sync() const noexcept {
     // Only write windows of files have anything to write back.
-    if (access_ != Access::write || region_->anon() || length_bytes_ == 0) return 0;
+    if (access_ != Access::write || region_->anon() || length_bytes() == 0) return 0;
     const Mapping& view = region_->view(Access::write);
-    const int error = view.sync(static_cast<std::size_t>(offset_bytes_ - view.file_offset()), length_bytes_);
+    const int error = view.sync(static_cast<std::size_t>(offset_bytes_ - view.file_offset()), length_bytes());
     region_->writeback_errors().record(error);
     return error;
 }
 
 bool Window::same_as(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept {
     return name_ == resolved.name && region_->identity() == file && offset_bytes_ == resolved.offset_bytes &&
-           length_bytes_ == resolved.length_bytes && access_ == resolved.access && cache_ == resolved.cache &&
-           pages_ == resolved.pages && mode_ == resolved.mode && uid_ == resolved.uid && gid_ == resolved.gid;
+           length_bytes() == resolved.length_bytes && access_ == resolved.access && cache_ == resolved.cache &&
+           pages_ == resolved.pages && mode_ == resolved.mode && uid_ == resolved.uid && gid_ == resolved.gid &&
+           partition_ == resolved.partition;
+}
+
+bool Window::BackingState::operator==(const BackingState& other) const noexcept {
+    return size == other.size && mtime.tv_sec == other.mtime.tv_sec && mtime.tv_nsec == other.mtime.tv_nsec &&
+           ctime.tv_sec == other.ctime.tv_sec && ctime.tv_nsec == other.ctime.tv_nsec;
+}
+
+bool Window::cache_valid_at_open() noexcept {
+    struct stat info {};
+    BackingState now;
+    if (::fstat(region_->fd(), &info) == 0) now = {info.st_size, info.st_mtim, info.st_ctim};
+    std::lock_guard lock(open_state_mutex_);
+    // Cleared before the comparison: a write that marks the window after
+    // this point is for the next open to see.
+    const bool written = cache_stale_.exchange(false, std::memory_order_acq_rel);
+    const bool unchanged = now.size >= 0 && now == state_at_last_open_;
+    state_at_last_open_ = now;
+    return unchanged && !written;
+}
+
+Result<std::uint64_t> Window::seek(std::uint64_t position, int whence) const noexcept {
+    const std::uint64_t length = length_bytes();
+    if (position >= length) return unexpected(ENXIO);
+    if (access_ == Access::copy || region_->anon()) return whence == SEEK_DATA ? position : length;
+    const off_t found = ::lseek(region_->fd(), static_cast<off_t>(offset_bytes_ + position), whence);
+    if (found < 0) return unexpected(errno);
+    const std::uint64_t in_window = static_cast<std::uint64_t>(found) - offset_bytes_;
+    if (whence == SEEK_DATA) return in_window < length ? Result<std::uint64_t>(in_window) : unexpected(ENXIO);
+    return std::min(in_window, length);
+}
+
+int Window::discard(std::uint64_t offset, std::uint64_t length, bool punch) const noexcept {
+    if (access_ == Access::copy) return guarded_zero(data_ + offset, length);
+    const auto file_offset = static_cast<off_t>(offset_bytes_ + offset);
+    const auto bytes = static_cast<off_t>(length);
+    const int fd = region_->fd();
+    if (!punch && ::fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, file_offset, bytes) == 0) return 0;
+    // Zeroing where the file system cannot (tmpfs and memfds) is punching.
+    if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, file_offset, bytes) == 0) return 0;
+    if (punch || errno != EOPNOTSUPP) return errno;
+    // Neither: zero the bytes through the mapping.
+    return guarded_zero(data_ + offset, length);
 }
 
 }  // namespace mapfs

@@ -5,10 +5,14 @@
 
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <optional>
 #include <string>
 
 #include "config/access.hpp"
@@ -24,21 +28,31 @@ public:
     // `region->view(access)` or, for `copy`, inside `private_mapping`.
     Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> region,
            std::byte* data, Mapping private_mapping);
+    ~Window();
+    Window(const Window&) = delete;
+    Window& operator=(const Window&) = delete;
 
     const std::string& name() const noexcept { return name_; }
     const Region& region() const noexcept { return *region_; }
     const std::shared_ptr<const Region>& shared_region() const noexcept { return region_; }
     std::uint64_t offset_bytes() const noexcept { return offset_bytes_; }
-    std::uint64_t length_bytes() const noexcept { return length_bytes_; }
+    std::uint64_t length_bytes() const noexcept { return length_bytes_.load(std::memory_order_acquire); }
     Access access() const noexcept { return access_; }
     CacheMode cache() const noexcept { return cache_; }
     PageMode pages() const noexcept { return pages_; }
     mode_t mode() const noexcept { return mode_; }
     uid_t uid() const noexcept { return uid_; }
     gid_t gid() const noexcept { return gid_; }
+    // Set when the window is a partition found in a partition table.
+    const std::optional<PartitionLabel>& partition() const noexcept { return partition_; }
 
     // The window's bytes, exactly [offset, offset + length) of the region.
-    std::span<std::byte> bytes() const noexcept { return {data_, length_bytes_}; }
+    std::span<std::byte> bytes() const noexcept { return {data_, length_bytes()}; }
+
+    // truncate/ftruncate to another size: the only window of anonymous
+    // memory resizes it, like Python's mmap.resize(); any other window has
+    // a fixed length (EINVAL). 0 or errno.
+    int resize(std::uint64_t length_bytes) noexcept;
 
     // Writes through this window reach the region's shared mapping.
     bool shares_region_mapping() const noexcept { return access_ != Access::copy; }
@@ -47,12 +61,31 @@ public:
     // errno. An error is recorded in the region's writeback errors.
     int sync() const noexcept;
 
+    // lseek(SEEK_DATA or SEEK_HOLE) from window byte `position`: the
+    // backing file's answer, relative to the window and clamped to it; an
+    // anonymous or copy window is one data extent. ENXIO past the data.
+    Result<std::uint64_t> seek(std::uint64_t position, int whence) const noexcept;
+
+    // Discards window bytes [offset, offset + length): deallocates them in
+    // the backing file (`punch`) or zeroes them there, keeping the size;
+    // a copy window zeroes its private pages. 0 or errno.
+    int discard(std::uint64_t offset, std::uint64_t length, bool punch) const noexcept;
+
     // Whether this window is what `resolved` (on `file`) describes: a reload
     // keeps such a window, with its mappings, locks and counters.
     bool same_as(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept;
 
     // Open file handles, for the status report.
     std::atomic<std::uint32_t> open_handles{0};
+
+    // For the `auto` cache mode, at open: whether the kernel's pages cached
+    // from earlier opens still show what this window shows (close-to-open,
+    // as NFS gives it): the backing file has the same size, mtime and ctime
+    // as at the last open, and nothing was written through mapfs into the
+    // window's bytes since. Remembers this open's state for the next one.
+    bool cache_valid_at_open() noexcept;
+    // A write through mapfs changed some of the window's bytes.
+    void mark_cache_stale() const noexcept { cache_stale_.store(true, std::memory_order_release); }
 
     // What .mapfs/status reports. Relaxed atomics: one uncontended add per
     // request, no ordering needed.
@@ -74,15 +107,26 @@ private:
     std::string name_;
     std::shared_ptr<const Region> region_;
     std::uint64_t offset_bytes_;
-    std::uint64_t length_bytes_;
+    std::atomic<std::uint64_t> length_bytes_;
+    std::mutex resize_mutex_;
     Access access_;
     CacheMode cache_;
     PageMode pages_;
     mode_t mode_;
     uid_t uid_;
     gid_t gid_;
+    std::optional<PartitionLabel> partition_;
     std::byte* data_;
     Mapping private_mapping_;
+    struct BackingState {
+        off_t size = -1;
+        timespec mtime{};
+        timespec ctime{};
+        bool operator==(const BackingState& other) const noexcept;
+    };
+    std::mutex open_state_mutex_;
+    BackingState state_at_last_open_;
+    mutable std::atomic<bool> cache_stale_{true};  // nothing is cached before the first open
 };
 
 }  // namespace mapfs

@@ -49,7 +49,7 @@ std::vector<KeptMemory> anonymous_memory_of(const std::vector<std::shared_ptr<Wi
     for (const std::shared_ptr<Window>& window : windows) {
         const Region& region = window->region();
         const bool listed = std::any_of(kept.begin(), kept.end(), [&](const KeptMemory& m) { return m.fd == region.fd(); });
-        if (region.anon() && !listed) kept.push_back({region.name(), region.fd(), region.size_bytes()});
+        if (region.anon() && !listed) kept.push_back({region.name(), region.fd(), region.configured_size_bytes()});
     }
     return kept;
 }

@@ -6,6 +6,15 @@
 
 namespace mapfs {
 
+namespace {
+
+// The block size stat shows: tools size their buffers by it (cp reads and
+// writes st_blksize at a time), and 1 MiB is the largest request the
+// kernel sends mapfs, so one read or write is one request.
+constexpr blksize_t blksize_bytes = 1 << 20;
+
+}  // namespace
+
 // Builds the nodes in configuration order, then sorts them by inode number.
 class Registry::Builder {
 public:
@@ -91,16 +100,16 @@ Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership owner
         for (std::shared_ptr<Window>& window : windows) builder.add_window(std::move(window));
         builder.finish();
     }
-    std::map<FileIdentity, std::vector<OverlapIndex::Entry>> keep;
+    std::map<FileIdentity, std::vector<OverlapIndex::Entry>> caching;
     // Counted by file: after a reload two Region objects may map one file.
     std::set<FileIdentity> regions;
     for (std::uint32_t id = 0; id < window_inodes_.size(); ++id) {
         const Window& window = *find(window_inodes_[id])->window;
         regions.insert(window.region().identity());
-        if (window.cache() != CacheMode::keep || window.length_bytes() == 0) continue;
-        keep[window.region().identity()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
+        if (window.cache() == CacheMode::none || window.length_bytes() == 0) continue;
+        caching[window.region().identity()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
     }
-    for (auto& [file, list] : keep) keep_windows_.emplace(file, OverlapIndex(std::move(list)));
+    for (auto& [file, list] : caching) caching_windows_.emplace(file, OverlapIndex(std::move(list)));
     region_count_ = regions.size();
 }
 
@@ -157,8 +166,7 @@ struct stat Registry::attributes(InodeNumber ino) const noexcept {
     struct stat attr {};
     attr.st_ino = ino;
     attr.st_atim = attr.st_mtim = attr.st_ctim = ownership_.time;
-    // Large blocks make cp and friends move data in big requests.
-    attr.st_blksize = 128 * 1024;
+    attr.st_blksize = blksize_bytes;
     attr.st_mode = S_IFDIR | ownership_.directory_mode;
     attr.st_nlink = 2;
     attr.st_uid = ownership_.uid;
@@ -170,7 +178,7 @@ struct stat Registry::window_attributes(const Window& window, InodeNumber ino) c
     struct stat attr {};
     attr.st_ino = ino;
     attr.st_atim = attr.st_mtim = attr.st_ctim = ownership_.time;
-    attr.st_blksize = 128 * 1024;
+    attr.st_blksize = blksize_bytes;
     attr.st_mode = S_IFREG | window.mode();
     attr.st_nlink = 1;
     attr.st_uid = window.uid();

@@ -76,13 +76,14 @@ public:
     // The lowest number no node of this registry or of any it replaced has had.
     InodeNumber next_free_inode() const noexcept { return next_free_inode_; }
 
-    // Calls visit(inode, window) for every `keep` window of file `file` whose
-    // bytes overlap [start, end) of the file: the kernel keeps their cached
-    // pages after the last close, so a write must reach them even then.
+    // Calls visit(inode, window) for every window of file `file` whose bytes
+    // overlap [start, end) of the file and whose pages the kernel may keep
+    // after the last close (`keep`, and `auto` between unchanged opens), so
+    // that a write reaches them even then.
     template <class Visit>
-    void for_each_keep_window(const FileIdentity& file, std::uint64_t start, std::uint64_t end, Visit&& visit) const {
-        const auto found = keep_windows_.find(file);
-        if (found == keep_windows_.end()) return;
+    void for_each_caching_window(const FileIdentity& file, std::uint64_t start, std::uint64_t end, Visit&& visit) const {
+        const auto found = caching_windows_.find(file);
+        if (found == caching_windows_.end()) return;
         found->second.for_each_overlap(start, end, [&](std::uint32_t id) {
             const InodeNumber ino = window_inodes_[id];
             visit(ino, *find(ino)->window);
@@ -95,7 +96,7 @@ private:
     std::vector<Node> nodes_;  // sorted by inode number; [0] is the root
     bool dense_ = true;        // nodes_[i].ino == nodes_[1].ino + i - 1 for i >= 1
     std::vector<InodeNumber> window_inodes_;
-    std::map<FileIdentity, OverlapIndex> keep_windows_;
+    std::map<FileIdentity, OverlapIndex> caching_windows_;
     Ownership ownership_;
     std::uint64_t total_window_bytes_ = 0;
     std::size_t region_count_ = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -26,9 +27,9 @@ struct Cachestat {
     std::uint64_t recently_evicted;
 };
 
-std::optional<std::uint64_t> cached_bytes(int fd, const Mapping& mapping) {
+std::optional<std::uint64_t> cached_bytes(int fd, const Mapping& mapping, std::uint64_t length_bytes) {
     if (fd < 0) return std::nullopt;
-    CachestatRange range{mapping.file_offset(), mapping.length_bytes()};
+    CachestatRange range{mapping.file_offset(), length_bytes};
     Cachestat counts{};
     if (::syscall(cachestat_syscall, fd, &range, &counts, 0) != 0) return std::nullopt;
     return counts.cache * page_size();
@@ -42,15 +43,16 @@ std::string refused(const char* call, int error) {
 
 }  // namespace
 
-Residency measure_residency(const Mapping& mapping, int fd, std::chrono::milliseconds budget) {
+Residency measure_residency(const Mapping& mapping, int fd, std::uint64_t length_bytes, std::chrono::milliseconds budget) {
     if (!mapping.mapped()) return {0, ""};
-    if (const auto cached = cached_bytes(fd, mapping)) return {cached, ""};
+    length_bytes = std::min<std::uint64_t>(length_bytes, mapping.length_bytes());
+    if (const auto cached = cached_bytes(fd, mapping, length_bytes)) return {cached, ""};
     const std::size_t page = page_size();
     constexpr std::size_t step_pages = 1 << 16;
     std::vector<unsigned char> flags(step_pages);
     const auto deadline = std::chrono::steady_clock::now() + budget;
     std::uint64_t resident = 0;
-    const auto bytes = mapping.bytes();
+    const auto bytes = mapping.bytes().first(static_cast<std::size_t>(length_bytes));
     for (std::size_t offset = 0; offset < bytes.size(); offset += step_pages * page) {
         if (std::chrono::steady_clock::now() > deadline)
             return {std::nullopt, "not measured: the mapping is too large to walk for one report"};
@@ -62,8 +64,8 @@ Residency measure_residency(const Mapping& mapping, int fd, std::chrono::millise
     return {resident, ""};
 }
 
-Residency ResidencyMeter::measure(const Mapping& mapping, int fd) {
-    const Key key{mapping.bytes().data(), mapping.length_bytes()};
+Residency ResidencyMeter::measure(const Mapping& mapping, int fd, std::uint64_t length_bytes) {
+    const Key key{mapping.bytes().data(), length_bytes};
     const auto now = std::chrono::steady_clock::now();
     std::optional<Measured> known;
     {
@@ -73,7 +75,7 @@ Residency ResidencyMeter::measure(const Mapping& mapping, int fd) {
     if (known && now - known->when < max_age) return known->residency;
     std::unique_lock walking(measuring_, std::try_to_lock);
     if (!walking.owns_lock()) return known ? known->residency : Residency{std::nullopt, "being measured for another report"};
-    Residency residency = measure_residency(mapping, fd, walk_budget);
+    Residency residency = measure_residency(mapping, fd, length_bytes, walk_budget);
     std::lock_guard lock(cache_mutex_);
     // Mappings come and go with reloads: forget what was not asked about lately.
     std::erase_if(cache_, [&](const auto& entry) { return now - entry.second.when > 10 * max_age; });

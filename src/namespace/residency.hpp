@@ -26,8 +26,10 @@ struct Residency {
 class ResidencyMeter {
 public:
     // `fd`: the file behind a MAP_SHARED mapping (its page cache is the
-    // mapping's memory), or -1 for a private one.
-    Residency measure(const Mapping& mapping, int fd);
+    // mapping's memory), or -1 for a private one. Only the first
+    // `length_bytes` of the mapping count (a growable region's view is
+    // mapped beyond its size).
+    Residency measure(const Mapping& mapping, int fd, std::uint64_t length_bytes);
 
     static constexpr std::chrono::seconds max_age{5};
     static constexpr std::chrono::milliseconds walk_budget{250};
@@ -51,6 +53,6 @@ private:
 
 // The measurement itself, without the cache: page cache counts (cachestat)
 // where the kernel has them, else mincore within `budget`.
-Residency measure_residency(const Mapping& mapping, int fd, std::chrono::milliseconds budget);
+Residency measure_residency(const Mapping& mapping, int fd, std::uint64_t length_bytes, std::chrono::milliseconds budget);
 
 }  // namespace mapfs

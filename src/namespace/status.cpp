@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <set>
@@ -49,9 +51,10 @@ struct RegionReport {
     std::uint64_t resident_bytes = 0;
     std::string why_unknown;  // set when resident_bytes could not be told
 
-    void add(const Mapping& mapping, int fd, ResidencyMeter& meter) {
-        mapped_bytes += mapping.length_bytes();
-        const Residency residency = meter.measure(mapping, fd);
+    void add(const Mapping& mapping, int fd, ResidencyMeter& meter, std::uint64_t length_bytes) {
+        length_bytes = std::min<std::uint64_t>(length_bytes, mapping.length_bytes());
+        mapped_bytes += length_bytes;
+        const Residency residency = meter.measure(mapping, fd, length_bytes);
         if (residency.bytes) resident_bytes += *residency.bytes;
         else if (why_unknown.empty()) why_unknown = residency.why_unknown;
     }
@@ -59,7 +62,7 @@ struct RegionReport {
 
 nlohmann::json window_report(const std::string& name, const Window& window) {
     const Window::Counters& counters = window.counters;
-    return {{"name", name},
+    nlohmann::json report{{"name", name},
             {"region", window.region().name()},
             {"offset", window.offset_bytes()},
             {"length", window.length_bytes()},
@@ -72,6 +75,13 @@ nlohmann::json window_report(const std::string& name, const Window& window) {
             {"bytes_read", counters.bytes_read.load(std::memory_order_relaxed)},
             {"bytes_written", counters.bytes_written.load(std::memory_order_relaxed)},
             {"errors", counters.errors.load(std::memory_order_relaxed)}};
+    if (const auto& partition = window.partition()) {
+        report["partition"] = {{"number", partition->number},
+                               {"scheme", partition->scheme},
+                               {"name", partition->name},
+                               {"type", partition->type}};
+    }
+    return report;
 }
 
 }  // namespace
@@ -91,10 +101,13 @@ std::string status_json(const StatusContext& context) {
         const auto [slot, added] = region_index.emplace(window.region().identity(), regions.size());
         if (added) regions.push_back(RegionReport{&window.region(), 0, 0, {}});
         if (measured.insert(&window.region()).second) {
+            // A growable region's view reaches past its size: count what it has.
+            const Region& region = window.region();
+            const std::uint64_t in_use = region.growable_to() != 0 ? region.size_bytes() : UINT64_MAX;
             for (const Access access : {Access::read, Access::write})
-                regions[slot->second].add(window.region().view(access), window.region().fd(), meter);
+                regions[slot->second].add(region.view(access), region.fd(), meter, in_use);
         }
-        if (window.access() == Access::copy) regions[slot->second].add(window.mapping(), -1, meter);
+        if (window.access() == Access::copy) regions[slot->second].add(window.mapping(), -1, meter, UINT64_MAX);
         windows.push_back(window_report(registry.path_of(ino), window));
     }
     nlohmann::json region_list = nlohmann::json::array();

@@ -492,7 +492,8 @@ namespace {
 TEST(Usage, NamesEveryWindowKeyAndEveryLogLevel) {
     const std::string usage = mapfs::usage_text("mapfs");
     for (const std::string& key : mapfs::window_spec_keys()) {
-        const bool listed = usage.find(key + "=") != std::string::npos || usage.find(key + ",") != std::string::npos;
+        const bool listed = usage.find(key + "=") != std::string::npos || usage.find(key + ",") != std::string::npos ||
+                            usage.find(" " + key + " ") != std::string::npos;
         EXPECT_TRUE(listed) << key;
     }
     for (const std::string& level : mapfs::log_level_names()) EXPECT_NE(usage.find(level), std::string::npos) << level;

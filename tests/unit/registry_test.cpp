@@ -100,14 +100,14 @@ protected:
         return nullptr;
     }
 
-    // Names of the keep windows (other than the writer) that for_each_keep_window
+    // Names of the keep windows (other than the writer) that for_each_caching_window
     // reports for a write at region offset `offset`.
     std::vector<std::string> overlapping(const Registry& registry, const std::string& writer, std::uint64_t offset,
                                          std::uint64_t length) const {
         std::vector<std::string> names;
         const auto window = window_named(writer);
         if (!window) return names;
-        registry.for_each_keep_window(window->region().identity(), offset, offset + length, [&](InodeNumber ino, const Window& other) {
+        registry.for_each_caching_window(window->region().identity(), offset, offset + length, [&](InodeNumber ino, const Window& other) {
             EXPECT_EQ(registry.find(ino)->window.get(), &other);
             if (&other != window.get()) names.push_back(other.name());
         });
