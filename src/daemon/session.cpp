@@ -27,17 +27,27 @@ namespace {
 
 using SessionPointer = std::unique_ptr<fuse_session, decltype(&fuse_session_destroy)>;
 
-SessionPointer new_session(Filesystem& filesystem, const SessionSettings& settings) {
+SessionPointer new_session(const fuse_lowlevel_ops& operations, void* userdata, const SessionSettings& settings) {
     std::string options = kernel_mount_options(settings.options);
     std::vector<std::string> arguments{"mapfs", "-o", options};
     if (settings.debug) arguments.emplace_back("-d");
     std::vector<char*> argv;
     for (std::string& argument : arguments) argv.push_back(argument.data());
     fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-    const fuse_lowlevel_ops& operations = filesystem_operations(ServiceNotifier::watchdog_requested());
-    SessionPointer session(fuse_session_new(&args, &operations, sizeof operations, &filesystem), fuse_session_destroy);
+    SessionPointer session(fuse_session_new(&args, &operations, sizeof operations, userdata), fuse_session_destroy);
     fuse_opt_free_args(&args);
     return session;
+}
+
+// Mounts with a session that serves nothing: libfuse knows how to mount (as
+// root with mount(2), otherwise through fusermount3); the connection it
+// opens is then served by another session, through mapfs's own I/O hooks
+// (session_io.hpp). A copy of the descriptor, or an invalid one.
+UniqueFd mount_connection(const SessionSettings& settings) {
+    static const fuse_lowlevel_ops no_operations{};
+    SessionPointer mounter = new_session(no_operations, nullptr, settings);
+    if (!mounter || fuse_session_mount(mounter.get(), settings.mountpoint.c_str()) != 0) return UniqueFd();
+    return UniqueFd(::fcntl(fuse_session_fd(mounter.get()), F_DUPFD_CLOEXEC, 3));
 }
 
 // libfuse opens /dev/fuse itself and, when it cannot, says only "failed to
@@ -81,11 +91,6 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
         log::error("{}", problem);
         return 1;
     }
-    SessionPointer session = new_session(filesystem, settings);
-    if (!session) {
-        log::error("cannot create the FUSE session (see the message above)");
-        return 1;
-    }
     // Before mounting, so that a SIGTERM from now on stops cleanly; a
     // SIGHUP that comes before the mount is up waits and reloads then.
     SignalEvents signals;
@@ -93,10 +98,20 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
         log::error("cannot create the signal pipe");
         return 1;
     }
-    if (fuse_session_mount(session.get(), settings.mountpoint.c_str()) != 0) {
+    UniqueFd connection = mount_connection(settings);
+    if (!connection.valid()) {
         log::error("cannot mount on {} (see the message above)", settings.mountpoint);
         return 1;
     }
+    const fuse_lowlevel_ops& operations = filesystem_operations(ServiceNotifier::watchdog_requested());
+    SessionPointer session = new_session(operations, &filesystem, settings);
+    if (!session || filesystem.io.install(session.get(), connection.get()) != 0) {
+        log::error("cannot create the FUSE session (see the message above)");
+        detach_mount(settings.mountpoint);
+        return 1;
+    }
+    // The session closes it when destroyed.
+    const int session_fd = connection.release();
     const std::string device = device_of_new_mount(settings.mountpoint);
     filesystem.after_init = [device] { raise_readahead(device, 1024); };
     log::info("mounted {}", status_line(filesystem));
@@ -109,7 +124,8 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     // thread that forked.
     filesystem.kernel.start(session.get());
     reloader.start();
-    SessionLoop loop(session.get(), settings.single_thread);
+    const LoopSettings loop_settings{settings.single_thread ? 1 : SessionLoop::default_workers(), false};
+    SessionLoop loop(session.get(), session_fd, loop_settings);
     Stopper stopper(filesystem, reloader, loop, session.get(), service);
     std::thread controller([&] { control(signals, reloader, stopper); });
     const int served = loop.run();

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/log.hpp"
+#include "daemon/mount_point.hpp"
 
 namespace mapfs {
 namespace {
@@ -21,18 +22,13 @@ constexpr auto helpers_deadline = std::chrono::seconds(3);
 constexpr auto loop_deadline = std::chrono::seconds(2);
 constexpr auto sync_deadline = std::chrono::seconds(2);
 
-bool wait_until(const SessionLoop& loop, Clock::time_point deadline) {
-    while (!loop.finished() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return loop.finished();
-}
-
 }  // namespace
 
 void Stopper::on_signal() {
     service_.stopping();
     if (!stop_helpers()) left_behind_ = true;
     loop_.stop();
-    if (!wait_until(loop_, Clock::now() + loop_deadline)) leave_now();
+    if (!loop_.wait_stopped(Clock::now() + loop_deadline)) leave_now();
 }
 
 void Stopper::on_loop_ended() {
@@ -42,7 +38,7 @@ void Stopper::on_loop_ended() {
 void Stopper::finish() {
     service_.stopping();
     service_.stop_watchdog();
-    fuse_session_unmount(session_);
+    detach_mount(filesystem_.mountpoint);
     log::info("unmounted {}", filesystem_.mountpoint);
     if (!sync_regions() || left_behind_) {
         spdlog::default_logger()->flush();
@@ -102,7 +98,7 @@ bool Stopper::sync_regions() {
 
 void Stopper::leave_now() {
     log::warn("a thread is stuck waiting on the kernel; unmounting {} and exiting without it", filesystem_.mountpoint);
-    fuse_session_unmount(session_);
+    detach_mount(filesystem_.mountpoint);
     sync_regions();
     spdlog::default_logger()->flush();
     std::_Exit(0);

@@ -18,8 +18,10 @@ constexpr blksize_t blksize_bytes = 1 << 20;
 // Builds the nodes in configuration order, then sorts them by inode number.
 class Registry::Builder {
 public:
-    Builder(Registry& registry, const Registry* previous) : registry_(registry), previous_(previous) {
+    Builder(Registry& registry, const Registry* previous, const InodeNumbering* numbering)
+        : registry_(registry), previous_(previous), numbering_(numbering) {
         next_ino_ = previous != nullptr ? previous->next_free_inode() : first_window_inode;
+        if (numbering != nullptr) next_ino_ = std::max(next_ino_, numbering->next_free);
         if (previous == nullptr) return;
         for (const InodeNumber ino : previous->window_inodes()) previous_window_inode_.emplace(previous->find(ino)->window.get(), ino);
     }
@@ -38,7 +40,8 @@ public:
         const std::string_view parent_path = slash == std::string::npos ? std::string_view() : std::string_view(name).substr(0, slash);
         const InodeNumber parent = directory_for(parent_path);
         const auto kept = previous_window_inode_.find(window.get());
-        const InodeNumber ino = kept != previous_window_inode_.end() ? kept->second : next_ino_++;
+        InodeNumber ino = kept != previous_window_inode_.end() ? kept->second : numbered(name, window_fingerprint(*window));
+        if (ino == 0) ino = next_ino_++;
         registry_.total_window_bytes_ += window->length_bytes();
         registry_.window_inodes_.push_back(ino);
         add_node(ino, parent, slash == std::string::npos ? name : name.substr(slash + 1), std::move(window));
@@ -61,11 +64,22 @@ private:
         if (found != directory_inode_.end()) return found->second;
         const std::size_t slash = path.rfind('/');
         const InodeNumber parent = directory_for(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash));
-        const InodeNumber ino = kept_directory_inode(path).value_or(next_ino_);
-        if (ino == next_ino_) ++next_ino_;
+        const std::optional<InodeNumber> kept = kept_directory_inode(path);
+        InodeNumber ino = kept ? *kept : numbered(std::string(path), "");
+        if (ino == 0) ino = next_ino_++;
         add_node(ino, parent, std::string(slash == std::string_view::npos ? path : path.substr(slash + 1)), nullptr);
         directory_inode_.emplace(std::string(path), ino);
         return ino;
+    }
+
+    // The number a previous server gave `path`, if it was the same thing; 0
+    // otherwise. Each number is given once.
+    InodeNumber numbered(const std::string& path, const std::string& fingerprint) {
+        if (numbering_ == nullptr) return 0;
+        const auto found = numbering_->by_path.find(path);
+        if (found == numbering_->by_path.end() || found->second.fingerprint != fingerprint) return 0;
+        if (!given_.insert(found->second.ino).second) return 0;
+        return found->second.ino;
     }
 
     std::optional<InodeNumber> kept_directory_inode(std::string_view path) const {
@@ -84,18 +98,21 @@ private:
 
     Registry& registry_;
     const Registry* previous_;
+    const InodeNumbering* numbering_;
+    std::set<InodeNumber> given_;
     InodeNumber next_ino_;
     std::unordered_map<const Window*, InodeNumber> previous_window_inode_;
     std::unordered_map<std::string, InodeNumber> directory_inode_;
     std::unordered_map<InodeNumber, std::size_t> node_index_;  // while building, before the sort
 };
 
-Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous)
+Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous,
+                   const InodeNumbering* numbering)
     : ownership_(ownership) {
     nodes_.reserve(windows.size() + 1);
     window_inodes_.reserve(windows.size());
     {
-        Builder builder(*this, previous);
+        Builder builder(*this, previous, numbering);
         builder.add_root();
         for (std::shared_ptr<Window>& window : windows) builder.add_window(std::move(window));
         builder.finish();
@@ -150,6 +167,24 @@ std::string Registry::path_of(InodeNumber ino) const {
     for (const Node* node = find(ino); node != nullptr && node->ino != root_inode; node = find(node->parent))
         path = path.empty() ? node->name : node->name + "/" + path;
     return path;
+}
+
+std::string window_fingerprint(const Window& window) {
+    const FileIdentity file = window.region().identity();
+    return std::to_string(file.device) + ":" + std::to_string(file.inode) + ":" + std::to_string(window.offset_bytes()) + ":" +
+           std::to_string(window.length_bytes()) + ":" + std::string(to_string(window.access())) + ":" +
+           std::string(to_string(window.cache()));
+}
+
+InodeNumbering Registry::numbering() const {
+    InodeNumbering numbering;
+    numbering.next_free = next_free_inode_;
+    for (std::size_t i = 1; i < nodes_.size(); ++i) {
+        const Node& node = nodes_[i];
+        numbering.by_path.emplace(path_of(node.ino),
+                                  InodeNumbering::Entry{node.ino, node.window ? window_fingerprint(*node.window) : ""});
+    }
+    return numbering;
 }
 
 std::vector<std::shared_ptr<Window>> Registry::windows() const {

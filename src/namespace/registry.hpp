@@ -41,6 +41,23 @@ struct Ownership {
     std::timespec time{};  // shown as atime, mtime and ctime
 };
 
+// The inode numbers of a mount, kept for a server that takes it over: by
+// path, with what the window there was (a fingerprint), so that the new
+// server gives each unchanged window and directory the number the kernel
+// knows it by, and never gives a changed one an old number.
+struct InodeNumbering {
+    struct Entry {
+        InodeNumber ino = 0;
+        std::string fingerprint;  // empty for a directory
+    };
+    std::map<std::string, Entry> by_path;
+    InodeNumber next_free = first_window_inode;
+};
+
+// What makes a window the same one for the kernel: its file, range, access
+// and cache mode.
+std::string window_fingerprint(const Window& window);
+
 class Registry {
 public:
     // Window names must be valid and free of file/directory clashes. The
@@ -51,7 +68,10 @@ public:
     // kernel's cached names, attributes and pages of what did not change stay
     // valid; every other node gets a number `previous` never used, so that
     // the kernel can never confuse a new window with an old one.
-    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous = nullptr);
+    // `numbering`: the numbers of the server this one takes over from; a
+    // window or directory whose path (and fingerprint) is there keeps it.
+    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous = nullptr,
+             const InodeNumbering* numbering = nullptr);
 
     const Node* find(InodeNumber ino) const noexcept;
     // 0 when `parent` has no entry `name`.
@@ -75,6 +95,8 @@ public:
     std::uint64_t total_window_bytes() const noexcept { return total_window_bytes_; }
     // The lowest number no node of this registry or of any it replaced has had.
     InodeNumber next_free_inode() const noexcept { return next_free_inode_; }
+    // Every node's number by path, for a server that takes over.
+    InodeNumbering numbering() const;
 
     // Calls visit(inode, window) for every window of file `file` whose bytes
     // overlap [start, end) of the file and whose pages the kernel may keep

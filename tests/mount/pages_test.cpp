@@ -113,11 +113,13 @@ TEST_F(PagesTest, LockSurvivesGoingToTheBackground) {
         if (arguments.find(mnt.string()) != std::string::npos && arguments.find("pages=lock") != std::string::npos)
             pid = std::stoi(name);
     }
+    // The background process locks again right after it forked: give it a moment.
     std::uint64_t locked = 0;
-    if (pid > 0) {
+    for (int i = 0; i < 250 && pid > 0 && locked < window_length / 1024; ++i) {
         std::ifstream status("/proc/" + std::to_string(pid) + "/status");
         for (std::string line; std::getline(status, line);)
             if (line.rfind("VmLck:", 0) == 0) locked = std::stoull(line.substr(6));
+        if (locked < window_length / 1024) ::usleep(20000);
     }
     run("fusermount3 -u " + quote(mnt.string()));
     for (int i = 0; i < 100 && pid > 0 && ::kill(pid, 0) == 0; ++i) ::usleep(50000);

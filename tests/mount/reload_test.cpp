@@ -190,12 +190,24 @@ TEST_F(ReloadTest, StopIsNotHeldUpByAReloadStuckOnTheKernel) {
                                      (inner_mnt / "inner.img").string() +
                                      "\"\n[[window]]\nname = \"s\"\nregion = \"stuck\"\naccess = \"read\"\n");
     ASSERT_EQ(::kill(inner.pid(), SIGSTOP), 0);
+    // Every thread stopped: none can read the reload's request first (the
+    // kernel would then wait for its answer past any signal, exit included).
+    const std::string tasks = "/proc/" + std::to_string(inner.pid()) + "/task/";
+    for (int i = 0; i < 500; ++i) {
+        if (run("for t in " + tasks + "*; do cut -d' ' -f3 $t/stat; done | grep -qv '^t$\\|^T$'").status != 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     ASSERT_EQ(::kill(daemon->pid(), SIGHUP), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the reload is waiting on `inner` now
     const auto stopped_at = std::chrono::steady_clock::now();
-    ASSERT_EQ(::kill(daemon->pid(), SIGTERM), 0);
+    const pid_t pid = daemon->pid();
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
     const int status = daemon->wait_for_exit(15000);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+    if (status == -1) {
+        ADD_FAILURE() << "still running; its threads:\n"
+                      << run("for t in /proc/" + std::to_string(pid) + "/task/*; do cat $t/comm $t/stack; done").output;
+    }
     ::kill(inner.pid(), SIGCONT);
     EXPECT_EQ(status, 0) << daemon->log();
     EXPECT_LT(seconds, 8.0) << daemon->log();

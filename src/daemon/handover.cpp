@@ -1,0 +1,88 @@
+#include "daemon/handover.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "base/log.hpp"
+
+namespace mapfs {
+
+Handover::Handover(std::map<std::string, UniqueFd> inherited) : storing_(FdStore::available()) {
+    if (auto found = inherited.find("fuse"); found != inherited.end()) connection_ = std::move(found->second);
+    if (auto found = inherited.find("state"); found != inherited.end() && file_.adopt(std::move(found->second)))
+        previous_ = file_.read();
+    if (file_.fd() < 0) file_.create();
+    if (auto found = inherited.find("handles"); found == inherited.end() || !records_.adopt(std::move(found->second)))
+        records_.create();
+    for (auto& [name, fd] : inherited)
+        if (name.rfind("anon.", 0) == 0 && fd.valid()) inherited_memory_.emplace(name, std::move(fd));
+    if (previous_) {
+        state_ = *previous_;
+        if (takes_over()) ++state_.takeovers;
+        for (const HandoverState::Memory& memory : previous_->anonymous) {
+            const unsigned number = static_cast<unsigned>(std::strtoul(memory.stored_as.c_str() + 5, nullptr, 10));
+            next_memory_name_ = std::max(next_memory_name_, number + 1);
+        }
+    }
+    if (storing_) {
+        store_.store("state", file_.fd());
+        store_.store("handles", records_.fd());
+    }
+}
+
+const std::vector<std::byte>& Handover::init_request() const {
+    static const std::vector<std::byte> none;
+    return previous_ ? previous_->init_request : none;
+}
+
+std::vector<KeptMemory> Handover::kept_memory() const {
+    std::vector<KeptMemory> kept;
+    if (!previous_) return kept;
+    for (const HandoverState::Memory& memory : previous_->anonymous) {
+        const auto found = inherited_memory_.find(memory.stored_as);
+        if (found != inherited_memory_.end()) kept.push_back({memory.region, found->second.get(), memory.configured_size_bytes});
+    }
+    return kept;
+}
+
+void Handover::publish(const Registry& registry, int connection_fd) {
+    std::lock_guard lock(mutex_);
+    state_.numbering = registry.numbering();
+    // Anonymous memory: each region's memfd, stored under a name of its own.
+    std::map<std::string, HandoverState::Memory> now;  // by stored name
+    std::set<const Region*> seen;
+    std::map<std::string, std::string> name_of_previous;  // region|size -> stored name
+    for (const HandoverState::Memory& memory : state_.anonymous)
+        name_of_previous[memory.region + "|" + std::to_string(memory.configured_size_bytes)] = memory.stored_as;
+    for (const std::shared_ptr<Window>& window : registry.windows()) {
+        const Region& region = window->region();
+        if (!region.anon() || !seen.insert(&region).second) continue;
+        const std::string key = region.name() + "|" + std::to_string(region.configured_size_bytes());
+        const auto known = name_of_previous.find(key);
+        const bool stored = known != name_of_previous.end() && stored_memory_.count(region.fd()) != 0;
+        const std::string name = known != name_of_previous.end() ? known->second : "anon." + std::to_string(next_memory_name_++);
+        // Stored again when new to this process: its descriptor differs.
+        if (storing_ && !stored) store_.store(name, region.fd());
+        stored_memory_[region.fd()] = name;
+        now[name] = {name, region.name(), region.configured_size_bytes()};
+    }
+    for (const HandoverState::Memory& memory : state_.anonymous)
+        if (now.count(memory.stored_as) == 0 && storing_) store_.remove(memory.stored_as);
+    state_.anonymous.clear();
+    for (auto& [name, memory] : now) state_.anonymous.push_back(memory);
+    if (storing_ && !connection_stored_) connection_stored_ = store_.store("fuse", connection_fd);
+    write_state();
+}
+
+void Handover::remember_init(std::span<const std::byte> request) {
+    std::lock_guard lock(mutex_);
+    if (!state_.init_request.empty()) return;
+    state_.init_request.assign(request.begin(), request.end());
+    write_state();
+}
+
+void Handover::write_state() {
+    if (!file_.write(state_)) log::warn("cannot write the handover state; a takeover would remount");
+}
+
+}  // namespace mapfs

@@ -1,0 +1,66 @@
+// A server's side of a takeover: what it inherits from the server before it
+// (the connection, the state, the open handles, anonymous memory) and what
+// it keeps up to date for the one after it. The descriptors live in the
+// FdStore (systemd's, or the supervisor's); this process only writes what
+// they hold.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/plan.hpp"
+#include "daemon/fd_store.hpp"
+#include "daemon/handover_state.hpp"
+#include "namespace/handle_records.hpp"
+#include "namespace/registry.hpp"
+
+namespace mapfs {
+
+class Handover {
+public:
+    // Takes the descriptors a previous server (or the supervisor, which
+    // mounted) left: `fuse`, `state`, `handles`, `anon.N`.
+    explicit Handover(std::map<std::string, UniqueFd> inherited);
+
+    // The connection to serve, when one was handed down (else mapfs mounts).
+    UniqueFd take_connection() { return std::move(connection_); }
+    // Whether a server served this connection before (its INIT is kept).
+    bool takes_over() const noexcept { return previous_ && !previous_->init_request.empty(); }
+    const std::vector<std::byte>& init_request() const;
+    // Inode numbers and anonymous memory of the previous server.
+    const InodeNumbering* numbering() const noexcept { return previous_ ? &previous_->numbering : nullptr; }
+    std::vector<KeptMemory> kept_memory() const;
+    // The handles the previous server had open: fh -> inode.
+    std::vector<HandleRecords::Record> open_handles() const { return records_.open_handles(); }
+    std::uint64_t takeovers() const noexcept { return state_.takeovers; }
+
+    HandleRecords& records() noexcept { return records_; }
+
+    // After start-up and each reload: stores what the next server needs.
+    void publish(const Registry& registry, int connection_fd);
+    // The kernel's INIT request, once.
+    void remember_init(std::span<const std::byte> request);
+
+private:
+    void write_state();
+
+    std::mutex mutex_;
+    FdStore store_;
+    bool storing_ = false;
+    bool connection_stored_ = false;
+    UniqueFd connection_;
+    std::optional<HandoverState> previous_;
+    std::map<std::string, UniqueFd> inherited_memory_;  // anon.N
+    StateFile file_;
+    HandleRecords records_;
+    HandoverState state_;
+    std::map<int, std::string> stored_memory_;  // memfd (by the region's fd) -> stored name
+    unsigned next_memory_name_ = 0;
+};
+
+}  // namespace mapfs

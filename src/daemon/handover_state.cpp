@@ -1,0 +1,140 @@
+#include "daemon/handover_state.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace mapfs {
+
+namespace {
+
+// Header: magic, generation (the current slot is generation % 2), and per
+// slot its offset and length.
+struct Header {
+    std::uint64_t magic = 0;
+    std::uint64_t generation = 0;
+    std::uint64_t offset[2]{};
+    std::uint64_t length[2]{};
+};
+constexpr std::uint64_t state_magic = 0x6d617066732d7374;  // "mapfs-st"
+constexpr std::uint64_t first_slot_offset = 4096;
+
+bool write_all(int fd, const void* data, std::size_t length, std::uint64_t offset) {
+    const auto* bytes = static_cast<const char*>(data);
+    while (length > 0) {
+        const ssize_t done = ::pwrite(fd, bytes, length, static_cast<off_t>(offset));
+        if (done <= 0) return false;
+        bytes += done;
+        length -= static_cast<std::size_t>(done);
+        offset += static_cast<std::uint64_t>(done);
+    }
+    return true;
+}
+
+bool read_all(int fd, void* data, std::size_t length, std::uint64_t offset) {
+    auto* bytes = static_cast<char*>(data);
+    while (length > 0) {
+        const ssize_t done = ::pread(fd, bytes, length, static_cast<off_t>(offset));
+        if (done <= 0) return false;
+        bytes += done;
+        length -= static_cast<std::size_t>(done);
+        offset += static_cast<std::uint64_t>(done);
+    }
+    return true;
+}
+
+std::string hex_of(const std::vector<std::byte>& bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string text;
+    for (const std::byte b : bytes) {
+        text += digits[static_cast<unsigned>(b) >> 4];
+        text += digits[static_cast<unsigned>(b) & 15];
+    }
+    return text;
+}
+
+std::vector<std::byte> bytes_of(const std::string& hex) {
+    std::vector<std::byte> bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        bytes.push_back(static_cast<std::byte>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    return bytes;
+}
+
+}  // namespace
+
+std::string to_json(const HandoverState& state) {
+    nlohmann::json inodes = nlohmann::json::object();
+    for (const auto& [path, entry] : state.numbering.by_path) inodes[path] = {entry.ino, entry.fingerprint};
+    nlohmann::json anonymous = nlohmann::json::array();
+    for (const HandoverState::Memory& memory : state.anonymous)
+        anonymous.push_back({{"stored_as", memory.stored_as}, {"region", memory.region}, {"configured_size", memory.configured_size_bytes}});
+    const nlohmann::json root{{"init_request", hex_of(state.init_request)},
+                              {"next_free_inode", state.numbering.next_free},
+                              {"inodes", inodes},
+                              {"takeovers", state.takeovers},
+                              {"anonymous", anonymous}};
+    return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<HandoverState> handover_state_from_json(const std::string& text) {
+    try {
+        const nlohmann::json root = nlohmann::json::parse(text);
+        HandoverState state;
+        state.init_request = bytes_of(root.at("init_request").get<std::string>());
+        state.numbering.next_free = root.at("next_free_inode").get<InodeNumber>();
+        for (const auto& [path, entry] : root.at("inodes").items())
+            state.numbering.by_path[path] = {entry.at(0).get<InodeNumber>(), entry.at(1).get<std::string>()};
+        state.takeovers = root.at("takeovers").get<std::uint64_t>();
+        for (const auto& memory : root.at("anonymous"))
+            state.anonymous.push_back({memory.at("stored_as").get<std::string>(), memory.at("region").get<std::string>(),
+                                       memory.at("configured_size").get<std::uint64_t>()});
+        return state;
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+}
+
+bool StateFile::create() {
+    fd_.reset(::memfd_create("mapfs:state", MFD_CLOEXEC));
+    if (!fd_.valid()) return false;
+    const Header header{state_magic, 0, {first_slot_offset, first_slot_offset}, {0, 0}};
+    return write_all(fd_.get(), &header, sizeof header, 0);
+}
+
+bool StateFile::adopt(UniqueFd fd) {
+    Header header;
+    if (!fd.valid() || !read_all(fd.get(), &header, sizeof header, 0) || header.magic != state_magic) return false;
+    fd_ = std::move(fd);
+    return true;
+}
+
+bool StateFile::write(const HandoverState& state) {
+    Header header;
+    if (!fd_.valid() || !read_all(fd_.get(), &header, sizeof header, 0)) return false;
+    const std::string text = to_json(state);
+    const std::size_t current = header.generation % 2;
+    const std::size_t next = 1 - current;
+    // The next slot goes after the current one, unless it fits before it.
+    const std::uint64_t current_end = header.offset[current] + header.length[current];
+    const std::uint64_t offset = header.offset[current] >= first_slot_offset + text.size() ? first_slot_offset : current_end;
+    if (!write_all(fd_.get(), text.data(), text.size(), offset)) return false;
+    header.offset[next] = offset;
+    header.length[next] = text.size();
+    if (!write_all(fd_.get(), &header.offset, sizeof header.offset + sizeof header.length, offsetof(Header, offset)))
+        return false;
+    const std::uint64_t generation = header.generation + 1;
+    return write_all(fd_.get(), &generation, sizeof generation, offsetof(Header, generation));
+}
+
+std::optional<HandoverState> StateFile::read() const {
+    Header header;
+    if (!fd_.valid() || !read_all(fd_.get(), &header, sizeof header, 0) || header.generation == 0) return std::nullopt;
+    const std::size_t current = header.generation % 2;
+    std::string text(header.length[current], '\0');
+    if (!read_all(fd_.get(), text.data(), text.size(), header.offset[current])) return std::nullopt;
+    return handover_state_from_json(text);
+}
+
+}  // namespace mapfs
