@@ -56,6 +56,13 @@ struct StatusReport {
     std::string version;
     std::string mountpoint;
     std::int64_t pid = 0;  // the process serving the mount
+    // mapfs's supervisor, which starts a new server when this one dies
+    // (none under systemd, which keeps the mount itself, or -o nosupervisor).
+    std::optional<std::int64_t> supervisor_pid;
+    std::string failover = "none";  // who keeps the mount: supervisor | systemd | none
+    std::uint64_t takeovers = 0;    // servers that took the mount over so far
+    bool resend = false;            // the kernel resends what a dead server had not answered
+    std::string transport = "/dev/fuse";
     double uptime_seconds = 0;
     std::uint64_t open_handles = 0;
     std::uint64_t late_invalidations = 0;

@@ -96,7 +96,10 @@ std::string usage_text(const std::string& program) {
        )" + program + R"( status MOUNTPOINT [--json]   (report of a running mount)
        )" + program + R"( reload CONFIG.toml|MOUNTPOINT [--pid PID]
                                         (reload, wait, report the outcome)
-       )" + program + R"( cleanup CONFIG.toml|MOUNTPOINT  (detach a dead mount left there)
+       )" + program + R"( cleanup CONFIG.toml|MOUNTPOINT [--unit UNIT]
+                                        (detach a dead mount left there)
+       )" + program + R"( upgrade CONFIG.toml|MOUNTPOINT  (a new server, from the installed
+                                        binary, takes the mount over)
 
 Maps backing files or anonymous memory with mmap(2) and shows windows of the
 mappings as files. SOURCE is a TOML configuration (name ending in .toml) or a
@@ -123,6 +126,8 @@ options:
                           fsname=NAME            name shown in /proc/mounts
                           overmount              mount over a live mount already
                                                  on MOUNTPOINT (refused otherwise)
+                          nosupervisor           no supervising process: a crash
+                                                 of the server loses the mount
                           log_level=LEVEL        as --log-level
                           noexec, noatime, ...   kernel flags (always nosuid,nodev)
                           defaults, nofail, _netdev, x-*, ...  accepted, ignored

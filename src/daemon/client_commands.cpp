@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "config/config_builder.hpp"
 #include "daemon/mount_point.hpp"
+#include "daemon/unit_job.hpp"
 #include "mapfs/status_report.hpp"
 
 namespace mapfs {
@@ -21,7 +23,8 @@ namespace {
 
 struct Target {
     std::string argument;  // CONFIG.toml or MOUNTPOINT
-    long pid = 0;          // --pid: only the mount this process serves
+    long pid = 0;          // --pid: only the mount this process serves (or supervises)
+    std::string unit;      // --unit: the systemd unit whose ExecStopPost= this is
 };
 
 // The mount points an argument may mean. A directory is itself. A config
@@ -50,7 +53,8 @@ std::optional<std::pair<std::string, StatusReport>> find_mount(const Target& tar
     for (const std::string& mountpoint : mount_points_for(target.argument)) {
         std::string ignored;
         auto report = read_status_report(mountpoint, ignored);
-        if (report && (target.pid == 0 || report->pid == target.pid)) return std::make_pair(mountpoint, std::move(*report));
+        const bool named = target.pid == 0 || report->pid == target.pid || report->supervisor_pid == target.pid;
+        if (report && named) return std::make_pair(mountpoint, std::move(*report));
     }
     error = "no running mapfs mount for " + target.argument + (target.pid != 0 ? " served by pid " + std::to_string(target.pid) : "");
     return std::nullopt;
@@ -61,11 +65,12 @@ std::optional<Target> parse_target(const char* command, int argc, const char* co
     for (int i = 2; i < argc; ++i) {
         const std::string argument = argv[i];
         if (argument == "--pid" && i + 1 < argc) target.pid = std::strtol(argv[++i], nullptr, 10);
+        else if (argument == "--unit" && i + 1 < argc) target.unit = argv[++i];
         else if (target.argument.empty()) target.argument = argument;
         else target.argument.clear(), i = argc;
     }
     if (target.argument.empty()) {
-        std::cerr << "usage: mapfs " << command << " CONFIG.toml|MOUNTPOINT [--pid PID]\n";
+        std::cerr << "usage: mapfs " << command << " CONFIG.toml|MOUNTPOINT [--pid PID] [--unit UNIT]\n";
         return std::nullopt;
     }
     return target;
@@ -101,21 +106,80 @@ int run_reload_command(int argc, const char* const* argv) {
     return 1;
 }
 
+// ExecStopPost= runs after every end of the server. After a stop the mount
+// must go; after a crash or a restart the next server takes it over, and
+// asking the mount anything would wait for that server.
 int run_cleanup_command(int argc, const char* const* argv) {
     const auto target = parse_target("cleanup", argc, argv);
     if (!target) return 2;
+    const char* result = std::getenv("SERVICE_RESULT");
+    const UnitIntent intent = target->unit.empty() ? UnitIntent::unknown : unit_intent(target->unit, result != nullptr ? result : "");
     int status = 0;
     for (const std::string& mountpoint : mount_points_for(target->argument)) {
         const std::vector<MountEntry> mounts = mounts_at(mountpoint);
-        if (mounts.empty() || mounts.back().type.rfind("fuse", 0) != 0 || !dead_fuse_mount(mountpoint)) continue;
+        if (mounts.empty() || mounts.back().type.rfind("fuse", 0) != 0) continue;
+        if (intent == UnitIntent::restart) {
+            std::cerr << "mapfs cleanup: " << target->unit << " starts again: the mount on " << mountpoint
+                      << " stays for the next server\n";
+            continue;
+        }
+        // Stopping for good: systemd still holds the connection, so the
+        // mount would not say it is dead; it is ours and must go.
+        const bool stopping = intent == UnitIntent::stop && mounts.back().type == "fuse.mapfs";
+        if (!stopping) {
+            const FuseMountState state = probe_fuse_mount(mountpoint, std::chrono::seconds(2));
+            if (state == FuseMountState::answers) continue;
+            if (state == FuseMountState::hung) {
+                std::cerr << "mapfs cleanup: the mount on " << mountpoint << " does not answer (its server is stopped or "
+                          << "being replaced); not detached (fusermount3 -uz " << mountpoint << " forces it)\n";
+                continue;
+            }
+        }
         if (detach_mount(mountpoint)) {
-            std::cerr << "mapfs cleanup: detached the dead mount on " << mountpoint << "\n";
+            std::cerr << "mapfs cleanup: detached the " << (stopping ? "" : "dead ") << "mount on " << mountpoint << "\n";
         } else {
-            std::cerr << "mapfs cleanup: cannot detach the dead mount on " << mountpoint << "\n";
+            std::cerr << "mapfs cleanup: cannot detach the mount on " << mountpoint << "\n";
             status = 1;
         }
     }
     return status;
+}
+
+int run_upgrade_command(int argc, const char* const* argv) {
+    const auto target = parse_target("upgrade", argc, argv);
+    if (!target) return 2;
+    std::string error;
+    const auto mount = find_mount(*target, error);
+    if (!mount) {
+        std::cerr << "mapfs upgrade: " << error << "\n";
+        return 1;
+    }
+    const auto& [mountpoint, before] = *mount;
+    if (before.failover == "systemd") {
+        std::cerr << "mapfs upgrade: " << mountpoint << " is served by a systemd service, which keeps the mount: "
+                  << "systemctl restart " << unit_of_pid(static_cast<pid_t>(before.pid)) << " takes it over with the installed binary\n";
+        return 1;
+    }
+    if (!before.supervisor_pid) {
+        std::cerr << "mapfs upgrade: nothing keeps the mount on " << mountpoint << " for a new server (it was started "
+                  << "with -o nosupervisor or under another service manager)\n";
+        return 1;
+    }
+    if (::kill(static_cast<pid_t>(*before.supervisor_pid), SIGUSR1) != 0) {
+        std::cerr << "mapfs upgrade: cannot signal the supervisor (pid " << *before.supervisor_pid << "): " << std::strerror(errno) << "\n";
+        return 1;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const auto now = read_status_report(mountpoint, error);
+        if (!now || now->pid == before.pid || now->takeovers <= before.takeovers) continue;
+        std::cout << "mapfs: " << mountpoint << ": pid " << before.pid << " handed the mount over to pid " << now->pid
+                  << " (mapfs " << now->version << ")\n";
+        return 0;
+    }
+    std::cerr << "mapfs upgrade: " << mountpoint << " was not taken over within 60 s\n";
+    return 1;
 }
 
 }  // namespace mapfs

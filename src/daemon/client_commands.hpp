@@ -5,13 +5,19 @@
 //     SIGHUP to the daemon, then waits for the outcome in its status
 //     report: exit 0 when the new configuration took effect, 1 with the
 //     reasons on stderr when it was rejected.
-//   mapfs cleanup CONFIG.toml|MOUNTPOINT
-//     detaches the dead mount a killed daemon left there, if any.
+//   mapfs cleanup CONFIG.toml|MOUNTPOINT [--unit UNIT]
+//     detaches the dead mount a killed daemon left there, if any; with
+//     --unit (ExecStopPost=), detaches the unit's mount when the unit
+//     stops and keeps it when systemd starts it again.
+//   mapfs upgrade CONFIG.toml|MOUNTPOINT
+//     has the supervisor hand the mount to a new server running the
+//     installed binary, and waits until it serves.
 #pragma once
 
 namespace mapfs {
 
 int run_reload_command(int argc, const char* const* argv);
 int run_cleanup_command(int argc, const char* const* argv);
+int run_upgrade_command(int argc, const char* const* argv);
 
 }  // namespace mapfs

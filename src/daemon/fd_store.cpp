@@ -9,13 +9,6 @@
 
 namespace mapfs {
 
-bool FdStore::available() noexcept {
-    if (std::getenv("NOTIFY_SOCKET") == nullptr) return false;
-    const char* supervisor = std::getenv("MAPFS_SUPERVISOR_PID");
-    const char* unit = std::getenv("MAPFS_FD_STORE");
-    return (supervisor != nullptr && *supervisor != '\0') || (unit != nullptr && std::strcmp(unit, "1") == 0);
-}
-
 bool FdStore::store(const std::string& name, int fd) const noexcept {
     const std::string message = "FDSTORE=1\nFDNAME=" + name;
     // systemd keeps descriptors of the same name side by side: the old one

@@ -15,11 +15,6 @@ namespace mapfs {
 
 class FdStore {
 public:
-    // Whether something keeps descriptors for this process: a supervisor
-    // (MAPFS_SUPERVISOR_PID), or systemd with a store for the unit (the
-    // unit says so with MAPFS_FD_STORE=1).
-    static bool available() noexcept;
-
     // Stores a copy of `fd` as `name`, replacing one of that name.
     bool store(const std::string& name, int fd) const noexcept;
     void remove(const std::string& name) const noexcept;

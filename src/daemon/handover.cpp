@@ -7,7 +7,7 @@
 
 namespace mapfs {
 
-Handover::Handover(std::map<std::string, UniqueFd> inherited) : storing_(FdStore::available()) {
+Handover::Handover(std::map<std::string, UniqueFd> inherited, bool storing) : storing_(storing) {
     if (auto found = inherited.find("fuse"); found != inherited.end()) connection_ = std::move(found->second);
     if (auto found = inherited.find("state"); found != inherited.end() && file_.adopt(std::move(found->second)))
         previous_ = file_.read();
@@ -18,7 +18,7 @@ Handover::Handover(std::map<std::string, UniqueFd> inherited) : storing_(FdStore
         if (name.rfind("anon.", 0) == 0 && fd.valid()) inherited_memory_.emplace(name, std::move(fd));
     if (previous_) {
         state_ = *previous_;
-        if (takes_over()) ++state_.takeovers;
+        if (connection_.valid()) ++state_.takeovers;
         for (const HandoverState::Memory& memory : previous_->anonymous) {
             const unsigned number = static_cast<unsigned>(std::strtoul(memory.stored_as.c_str() + 5, nullptr, 10));
             next_memory_name_ = std::max(next_memory_name_, number + 1);
@@ -45,9 +45,20 @@ std::vector<KeptMemory> Handover::kept_memory() const {
     return kept;
 }
 
-void Handover::publish(const Registry& registry, int connection_fd) {
+Succession Handover::succession() const {
+    Succession succession;
+    if (!previous_) return succession;
+    succession.numbering = previous_->numbering;
+    succession.time = previous_->time;
+    succession.mountpoint = previous_->mountpoint;
+    return succession;
+}
+
+void Handover::publish(const Registry& registry, int connection_fd, const std::string& mountpoint) {
     std::lock_guard lock(mutex_);
     state_.numbering = registry.numbering();
+    state_.mountpoint = mountpoint;
+    state_.time = registry.attributes(root_inode).st_mtim;
     // Anonymous memory: each region's memfd, stored under a name of its own.
     std::map<std::string, HandoverState::Memory> now;  // by stored name
     std::set<const Region*> seen;
@@ -70,8 +81,9 @@ void Handover::publish(const Registry& registry, int connection_fd) {
         if (now.count(memory.stored_as) == 0 && storing_) store_.remove(memory.stored_as);
     state_.anonymous.clear();
     for (auto& [name, memory] : now) state_.anonymous.push_back(memory);
-    if (storing_ && !connection_stored_) connection_stored_ = store_.store("fuse", connection_fd);
+    // The state first: a stored connection without it could not be served.
     write_state();
+    if (storing_ && !connection_stored_) connection_stored_ = store_.store("fuse", connection_fd);
 }
 
 void Handover::remember_init(std::span<const std::byte> request) {

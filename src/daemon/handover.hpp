@@ -17,23 +17,29 @@
 #include "daemon/fd_store.hpp"
 #include "daemon/handover_state.hpp"
 #include "namespace/handle_records.hpp"
+#include "namespace/loader.hpp"
 #include "namespace/registry.hpp"
 
 namespace mapfs {
 
 class Handover {
 public:
-    // Takes the descriptors a previous server (or the supervisor, which
-    // mounted) left: `fuse`, `state`, `handles`, `anon.N`.
-    explicit Handover(std::map<std::string, UniqueFd> inherited);
+    // Takes the descriptors a previous server left: `fuse`, `state`,
+    // `handles`, `anon.N`. `storing`: something (systemd, the supervisor)
+    // keeps descriptors for the next server.
+    Handover(std::map<std::string, UniqueFd> inherited, bool storing);
 
-    // The connection to serve, when one was handed down (else mapfs mounts).
+    // Whether a connection was handed down (else mapfs mounts).
+    bool has_connection() const noexcept { return connection_.valid(); }
     UniqueFd take_connection() { return std::move(connection_); }
     // Whether a server served this connection before (its INIT is kept).
     bool takes_over() const noexcept { return previous_ && !previous_->init_request.empty(); }
     const std::vector<std::byte>& init_request() const;
-    // Inode numbers and anonymous memory of the previous server.
-    const InodeNumbering* numbering() const noexcept { return previous_ ? &previous_->numbering : nullptr; }
+    // What the previous server's mount was: numbers, times, mount point
+    // (without the anonymous memory: kept_memory()).
+    Succession succession() const;
+    // The previous server's anonymous memory; the descriptors stay owned
+    // by this object.
     std::vector<KeptMemory> kept_memory() const;
     // The handles the previous server had open: fh -> inode.
     std::vector<HandleRecords::Record> open_handles() const { return records_.open_handles(); }
@@ -42,7 +48,9 @@ public:
     HandleRecords& records() noexcept { return records_; }
 
     // After start-up and each reload: stores what the next server needs.
-    void publish(const Registry& registry, int connection_fd);
+    void publish(const Registry& registry, int connection_fd, const std::string& mountpoint);
+    // Whether descriptors are stored for a next server at all.
+    bool storing() const noexcept { return storing_; }
     // The kernel's INIT request, once.
     void remember_init(std::span<const std::byte> request);
 

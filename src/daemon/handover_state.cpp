@@ -74,6 +74,8 @@ std::string to_json(const HandoverState& state) {
                               {"next_free_inode", state.numbering.next_free},
                               {"inodes", inodes},
                               {"takeovers", state.takeovers},
+                              {"mountpoint", state.mountpoint},
+                              {"time", {state.time.tv_sec, state.time.tv_nsec}},
                               {"anonymous", anonymous}};
     return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -87,6 +89,9 @@ std::optional<HandoverState> handover_state_from_json(const std::string& text) {
         for (const auto& [path, entry] : root.at("inodes").items())
             state.numbering.by_path[path] = {entry.at(0).get<InodeNumber>(), entry.at(1).get<std::string>()};
         state.takeovers = root.at("takeovers").get<std::uint64_t>();
+        state.mountpoint = root.at("mountpoint").get<std::string>();
+        state.time.tv_sec = root.at("time").at(0).get<std::int64_t>();
+        state.time.tv_nsec = root.at("time").at(1).get<std::int64_t>();
         for (const auto& memory : root.at("anonymous"))
             state.anonymous.push_back({memory.at("stored_as").get<std::string>(), memory.at("region").get<std::string>(),
                                        memory.at("configured_size").get<std::uint64_t>()});

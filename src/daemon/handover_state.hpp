@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct HandoverState {
     std::vector<std::byte> init_request;  // empty until the kernel's INIT came
     InodeNumbering numbering;
     std::uint64_t takeovers = 0;
+    std::string mountpoint;  // as the first server mounted it
+    std::timespec time{};    // the nodes' times, which the kernel has cached
     struct Memory {
         std::string stored_as;  // the descriptor's name in the store
         std::string region;

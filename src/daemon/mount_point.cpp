@@ -1,6 +1,7 @@
 #include "daemon/mount_point.hpp"
 
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -121,12 +122,30 @@ bool empty_directory(const std::string& path) {
 
 }  // namespace
 
-// The attributes must come from the daemon: a plain stat() is answered from
-// the kernel's cache (for a day, as mapfs and many others set it) even when
-// the daemon is gone.
+FuseMountState probe_fuse_mount(const std::string& path, std::chrono::milliseconds timeout) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        struct statx info {};
+        if (::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) == 0) ::_exit(0);
+        ::_exit(errno == ENOTCONN ? 1 : 2);
+    }
+    if (child < 0) return FuseMountState::answers;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (::waitpid(child, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            // A FUSE request waits killably: the child goes.
+            ::kill(child, SIGKILL);
+            ::waitpid(child, &status, 0);
+            return FuseMountState::hung;
+        }
+        ::usleep(2000);
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 1 ? FuseMountState::dead : FuseMountState::answers;
+}
+
 bool dead_fuse_mount(const std::string& path) {
-    struct statx info {};
-    return ::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) != 0 && errno == ENOTCONN;
+    return probe_fuse_mount(path, std::chrono::seconds(2)) == FuseMountState::dead;
 }
 
 std::string prepare_mount_point(const std::string& given, bool overmount) {
@@ -136,7 +155,11 @@ std::string prepare_mount_point(const std::string& given, bool overmount) {
     // holds nothing and would hide the new mount under "Transport endpoint
     // is not connected". Only a FUSE mount is asked, so a dead or hung
     // other file system is never touched.
-    while (!mounts.empty() && mounts.back().type.rfind("fuse", 0) == 0 && dead_fuse_mount(path)) {
+    while (!mounts.empty() && mounts.back().type.rfind("fuse", 0) == 0) {
+        const FuseMountState state = probe_fuse_mount(path, std::chrono::seconds(2));
+        if (state == FuseMountState::hung && !overmount)
+            return "mapfs: mount point \"" + path + "\": the " + mounts.back().type + " mount on it does not answer (its server is stopped, hung or being replaced); unmount it first (fusermount3 -uz " + path + "), or give -o overmount to mount over it\n";
+        if (state != FuseMountState::dead) break;
         if (!detach_mount(path)) return "mapfs: mount point \"" + path + "\": a dead FUSE mount is on it and cannot be detached (try fusermount3 -uz " + path + ")\n";
         log::warn("detached the dead {} mount of {} from {}", mounts.back().type, mounts.back().source, path);
         mounts = mounts_at(path);

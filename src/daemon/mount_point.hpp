@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,14 @@ std::vector<MountEntry> mounts_at(const std::string& path);
 // Where mounts of `type` whose source is `source` are mounted.
 std::vector<std::string> mount_points_of(const std::string& type, const std::string& source);
 
-// Whether the FUSE mount on `path` lost its daemon (asks for attributes the
-// kernel must fetch, since cached ones outlive the daemon).
+// What the FUSE mount on `path` does when asked for attributes the kernel
+// must fetch (cached ones outlive the daemon): answer, fail with ENOTCONN
+// (its daemon and every holder of its connection are gone), or nothing
+// within `timeout` (its connection is held, by a stopped daemon or for a
+// server that will take it over). Asked from a child process, which is
+// killed when it waits too long.
+enum class FuseMountState { answers, dead, hung };
+FuseMountState probe_fuse_mount(const std::string& path, std::chrono::milliseconds timeout);
 bool dead_fuse_mount(const std::string& path);
 
 // Detaches the mount on `path` (umount -l as root, fusermount3 -uz

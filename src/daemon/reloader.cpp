@@ -78,6 +78,7 @@ bool Reloader::reload() {
         return false;
     }
     filesystem_.set_registry(loaded->registry);
+    if (on_reloaded) on_reloaded(*loaded->registry);
     forget_changed_names(*old, *loaded->registry);
     log::info("reloaded: {} ({} unchanged)", status_line(filesystem_), loaded->windows_kept);
     filesystem_.record_reload(true, "");

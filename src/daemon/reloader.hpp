@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -36,6 +37,9 @@ public:
     // Reloads now, on the calling thread; true when the new configuration
     // is in force.
     bool reload();
+
+    // Called with each registry a reload puts in force.
+    std::function<void(const Registry&)> on_reloaded;
 
 private:
     void run();

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -17,6 +20,8 @@
 #include "daemon/mount_point.hpp"
 #include "daemon/session_loop.hpp"
 #include "daemon/stopper.hpp"
+#include "daemon/supervisor.hpp"
+#include "daemon/unit_job.hpp"
 #include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
 #include "mapping/unique_fd.hpp"
@@ -67,15 +72,35 @@ std::string fuse_device_problem() {
     return message;
 }
 
+// Under systemd a restart starts with the same SIGTERM as a stop; after a
+// restart the next server takes the mount over, so it must stay.
+bool restart_pending(const Filesystem& filesystem) {
+    if (filesystem.serving.keeper != Keeper::systemd) return false;
+    return unit_intent(own_unit(), "") == UnitIntent::restart;
+}
+
 // Takes the signals until the session is to end.
-void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper) {
+void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper, const Filesystem& filesystem,
+             bool can_hand_over) {
     while (true) {
         switch (signals.wait()) {
             case SignalEvents::Event::reload:
                 reloader.request();
                 break;
+            case SignalEvents::Event::handover:
+                if (!can_hand_over) {
+                    log::warn("SIGUSR1: nothing keeps the mount for a new server (-o nosupervisor?); ignored");
+                    break;
+                }
+                stopper.on_handover();
+                return;
             case SignalEvents::Event::stop:
-                stopper.on_signal();
+                if (can_hand_over && restart_pending(filesystem)) {
+                    log::info("systemd restarts the service: the mount stays for the next server");
+                    stopper.on_handover();
+                } else {
+                    stopper.on_signal();
+                }
                 return;
             case SignalEvents::Event::loop_ended:
                 stopper.on_loop_ended();
@@ -84,13 +109,57 @@ void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper) {
     }
 }
 
-}  // namespace
+// FUSE_NOTIFY_RESEND (Linux 6.9): the kernel queues again every request a
+// server read and did not answer. Sent before any worker reads, it moves
+// only what the previous server left; on a fresh mount it moves nothing
+// and tells whether the kernel knows it.
+bool send_resend(int fd) {
+    constexpr std::int32_t notify_resend = 7;  // Debian 12's headers predate it
+    const fuse_out_header header{sizeof header, notify_resend, 0};
+    return ::write(fd, &header, sizeof header) == static_cast<ssize_t>(sizeof header);
+}
 
-int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& reloader, const SessionSettings& settings) {
+// The connection to serve: the one handed down, or a new mount.
+UniqueFd open_connection(const SessionSettings& settings, Handover& handover) {
+    if (handover.has_connection()) return handover.take_connection();
     if (const std::string problem = fuse_device_problem(); !problem.empty()) {
         log::error("{}", problem);
-        return 1;
+        return UniqueFd();
     }
+    UniqueFd connection = mount_connection(settings);
+    if (!connection.valid()) log::error("cannot mount on {} (see the message above)", settings.mountpoint);
+    return connection;
+}
+
+// What fuse_daemonize does, for a server whose supervisor went to the
+// background already (no fork: the supervisor waits for this pid).
+void go_to_background(const SessionSettings& settings) {
+    if (settings.foreground) return;
+    log::to_syslog_in_background();
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+        if (null > 2) ::close(null);
+    }
+    [[maybe_unused]] const int moved = ::chdir("/");
+}
+
+LoopSettings loop_settings(const SessionSettings& settings, const Filesystem& filesystem, bool storing) {
+    LoopSettings loop{settings.single_thread ? 1 : SessionLoop::default_workers(), false};
+    // Without RESEND a request read from the kept descriptor by a server
+    // that died would wait forever; read from a clone, it fails when the
+    // clone closes with the process.
+    loop.clone_descriptors = storing && !filesystem.serving.resend;
+    // For measuring loop shapes (bench/run): not a user setting.
+    if (const char* workers = std::getenv("MAPFS_BENCH_WORKERS")) loop.workers = std::max(1, std::atoi(workers));
+    if (const char* clone = std::getenv("MAPFS_BENCH_CLONE_FDS")) loop.clone_descriptors = std::atoi(clone) != 0;
+    return loop;
+}
+
+}  // namespace
+
+int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& reloader, const SessionSettings& settings,
+                Handover& handover) {
     // Before mounting, so that a SIGTERM from now on stops cleanly; a
     // SIGHUP that comes before the mount is up waits and reloads then.
     SignalEvents signals;
@@ -98,40 +167,57 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
         log::error("cannot create the signal pipe");
         return 1;
     }
-    UniqueFd connection = mount_connection(settings);
-    if (!connection.valid()) {
-        log::error("cannot mount on {} (see the message above)", settings.mountpoint);
-        return 1;
-    }
+    const bool taking_over = handover.has_connection();
+    UniqueFd connection = open_connection(settings, handover);
+    if (!connection.valid()) return 1;
     const fuse_lowlevel_ops& operations = filesystem_operations(ServiceNotifier::watchdog_requested());
     SessionPointer session = new_session(operations, &filesystem, settings);
     if (!session || filesystem.io.install(session.get(), connection.get()) != 0) {
         log::error("cannot create the FUSE session (see the message above)");
-        detach_mount(settings.mountpoint);
+        if (!taking_over) detach_mount(settings.mountpoint);
         return 1;
     }
     // The session closes it when destroyed.
     const int session_fd = connection.release();
+    if (handover.storing()) {
+        filesystem.io.on_init_request = [&handover](std::span<const std::byte> request) { handover.remember_init(request); };
+        if (taking_over && handover.takes_over()) filesystem.io.replay_init(handover.init_request());
+        handover.publish(*filesystem.current_registry(), session_fd, filesystem.mountpoint);
+    }
+    filesystem.serving.resend = send_resend(session_fd);
+    if (taking_over) {
+        log::info("took over the mount on {} (takeover {}){}", filesystem.mountpoint, filesystem.serving.takeovers,
+                  filesystem.serving.resend ? ": the kernel sends again what the previous server had not answered"
+                                            : ": this kernel cannot send again what the previous server had not answered "
+                                              "(FUSE_NOTIFY_RESEND, Linux 6.9)");
+    } else if (!filesystem.serving.resend && handover.storing()) {
+        log::info("this kernel has no FUSE_NOTIFY_RESEND (Linux 6.9): after a crash, requests in progress fail instead "
+                  "of being served again");
+    }
     const std::string device = device_of_new_mount(settings.mountpoint);
     filesystem.after_init = [device] { raise_readahead(device, 1024); };
-    log::info("mounted {}", status_line(filesystem));
-    fuse_daemonize(settings.foreground ? 1 : 0);
-    if (!settings.foreground) {
-        log::to_syslog_in_background();
-        lock_pages_after_fork(filesystem.current_registry()->windows());
+    if (!taking_over) log::info("mounted {}", status_line(filesystem));
+    if (settings.supervised || taking_over) {
+        go_to_background(settings);
+    } else {
+        fuse_daemonize(settings.foreground ? 1 : 0);
+        if (!settings.foreground) {
+            log::to_syslog_in_background();
+            lock_pages_after_fork(filesystem.current_registry()->windows());
+        }
     }
     // Threads only now: fuse_daemonize forks, and a child has only the
     // thread that forked.
     filesystem.kernel.start(session.get());
     reloader.start();
-    const LoopSettings loop_settings{settings.single_thread ? 1 : SessionLoop::default_workers(), false};
-    SessionLoop loop(session.get(), session_fd, loop_settings);
+    SessionLoop loop(session.get(), session_fd, loop_settings(settings, filesystem, handover.storing()));
     Stopper stopper(filesystem, reloader, loop, session.get(), service);
-    std::thread controller([&] { control(signals, reloader, stopper); });
+    std::thread controller([&] { control(signals, reloader, stopper, filesystem, handover.storing()); });
     const int served = loop.run();
     signals.post(SignalEvents::Event::loop_ended);
     controller.join();
     stopper.finish();
+    if (stopper.handed_over()) return filesystem.serving.keeper == Keeper::supervisor ? exit_handover : 0;
     return served < 0 ? 1 : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "daemon/handover.hpp"
 #include "daemon/reloader.hpp"
 #include "daemon/service_notifier.hpp"
 #include "fuse/filesystem.hpp"
@@ -17,13 +18,16 @@ struct SessionSettings {
     bool foreground = false;
     bool debug = false;
     bool single_thread = false;
+    bool supervised = false;  // started by mapfs's supervisor, which went to the background
 };
 
-// Mounts, serves until unmounted or signalled (SIGHUP reloads), unmounts;
-// tells systemd STOPPING=1 when it stops (READY=1 comes from the FUSE
-// init). Returns the exit status: 0 after a clean stop, 1 when mounting
-// failed.
+// Mounts (or takes over the connection `handover` holds), serves until
+// unmounted or signalled (SIGHUP reloads, SIGUSR1 hands over), unmounts
+// unless handing over; tells systemd STOPPING=1 when it stops (READY=1
+// comes from the FUSE init). Returns the exit status: 0 after a clean stop,
+// 1 when mounting failed, exit_handover after handing the mount over to a
+// supervisor's next server.
 int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& reloader,
-                const SessionSettings& settings);
+                const SessionSettings& settings, Handover& handover);
 
 }  // namespace mapfs

@@ -9,7 +9,7 @@
 namespace mapfs {
 namespace {
 
-constexpr int handled[] = {SIGTERM, SIGINT, SIGHUP};
+constexpr int handled[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 // The write end, for the handler: a signal handler may only do
 // async-signal-safe things, so the work happens on the waiting thread.
 int signal_pipe = -1;
@@ -17,10 +17,11 @@ int signal_pipe = -1;
 constexpr char reload_byte = 'r';
 constexpr char stop_byte = 's';
 constexpr char loop_ended_byte = 'e';
+constexpr char handover_byte = 'u';
 
 void on_signal(int signal) {
     const int saved = errno;
-    const char byte = signal == SIGHUP ? reload_byte : stop_byte;
+    const char byte = signal == SIGHUP ? reload_byte : signal == SIGUSR1 ? handover_byte : stop_byte;
     [[maybe_unused]] const ssize_t written = ::write(signal_pipe, &byte, 1);
     errno = saved;
 }
@@ -41,7 +42,7 @@ SignalEvents::SignalEvents() {
     action.sa_handler = on_signal;
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
-    for (std::size_t i = 0; i < 3; ++i) ::sigaction(handled[i], &action, &previous_[i]);
+    for (std::size_t i = 0; i < 4; ++i) ::sigaction(handled[i], &action, &previous_[i]);
     // No SA_RESTART: the woken call must return EINTR.
     struct sigaction wake {};
     wake.sa_handler = on_wake;
@@ -53,7 +54,7 @@ SignalEvents::SignalEvents() {
 
 SignalEvents::~SignalEvents() {
     if (!valid()) return;
-    for (std::size_t i = 0; i < 3; ++i) ::sigaction(handled[i], &previous_[i], nullptr);
+    for (std::size_t i = 0; i < 4; ++i) ::sigaction(handled[i], &previous_[i], nullptr);
     signal_pipe = -1;
 }
 
@@ -65,6 +66,7 @@ SignalEvents::Event SignalEvents::wait() noexcept {
         if (got != 1) return Event::stop;
         if (byte == stop_byte) return Event::stop;
         if (byte == loop_ended_byte) return Event::loop_ended;
+        if (byte == handover_byte) return Event::handover;
         // Several SIGHUPs in a row make one reload.
         pollfd more{read_end_.get(), POLLIN, 0};
         while (::poll(&more, 1, 0) == 1) {
@@ -72,7 +74,7 @@ SignalEvents::Event SignalEvents::wait() noexcept {
             if (::read(read_end_.get(), &next, 1) != 1) break;
             if (next != reload_byte) {
                 // Keep the stronger event for the next wait.
-                post(next == stop_byte ? Event::stop : Event::loop_ended);
+                post(next == stop_byte ? Event::stop : next == handover_byte ? Event::handover : Event::loop_ended);
                 break;
             }
         }
@@ -81,7 +83,10 @@ SignalEvents::Event SignalEvents::wait() noexcept {
 }
 
 void SignalEvents::post(Event event) noexcept {
-    const char byte = event == Event::reload ? reload_byte : event == Event::stop ? stop_byte : loop_ended_byte;
+    const char byte = event == Event::reload     ? reload_byte
+                      : event == Event::stop     ? stop_byte
+                      : event == Event::handover ? handover_byte
+                                                 : loop_ended_byte;
     [[maybe_unused]] const ssize_t written = ::write(write_end_.get(), &byte, 1);
 }
 

@@ -12,7 +12,9 @@ namespace mapfs {
 
 class SignalEvents {
 public:
-    enum class Event { reload, stop, loop_ended };
+    // SIGHUP: reload; SIGTERM, SIGINT: stop; SIGUSR1: hand the mount over
+    // to a new server (the supervisor's upgrade).
+    enum class Event { reload, stop, handover, loop_ended };
 
     // Installs the handlers; the events wait in a pipe until taken.
     SignalEvents();
@@ -29,7 +31,7 @@ public:
 private:
     UniqueFd read_end_;
     UniqueFd write_end_;
-    struct sigaction previous_[3]{};
+    struct sigaction previous_[4]{};
 };
 
 // A signal with a handler that does nothing, for waking a thread out of a

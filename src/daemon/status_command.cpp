@@ -34,7 +34,15 @@ void print_report(const StatusReport& report) {
     char uptime[32];
     std::snprintf(uptime, sizeof uptime, "%.1f", report.uptime_seconds);
     std::cout << "mapfs " << report.version << " on " << report.mountpoint << ", pid " << report.pid << ", up " << uptime
-              << " s\n\n";
+              << " s\n";
+    std::cout << "served over " << report.transport << "; ";
+    if (report.failover == "supervisor" && report.supervisor_pid)
+        std::cout << "supervisor pid " << *report.supervisor_pid;
+    else if (report.failover == "systemd")
+        std::cout << "systemd keeps the mount";
+    else
+        std::cout << "no failover";
+    std::cout << ", " << report.takeovers << (report.takeovers == 1 ? " takeover" : " takeovers") << "\n\n";
     std::vector<Row> regions{{"REGION", "BACKING", "SIZE", "MAPPED", "RESIDENT"}};
     std::vector<std::string> notes;
     for (const RegionStatus& region : report.regions) {

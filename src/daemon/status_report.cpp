@@ -51,6 +51,12 @@ std::optional<StatusReport> parse_status_report(std::string_view json, std::stri
         report.version = root.at("version").get<std::string>();
         report.mountpoint = root.at("mountpoint").get<std::string>();
         report.pid = root.value("pid", std::int64_t{0});
+        if (const auto supervisor = root.find("supervisor_pid"); supervisor != root.end() && supervisor->is_number())
+            report.supervisor_pid = supervisor->get<std::int64_t>();
+        report.failover = root.value("failover", std::string("none"));
+        report.takeovers = root.value("takeovers", std::uint64_t{0});
+        report.resend = root.value("resend", false);
+        report.transport = root.value("transport", std::string("/dev/fuse"));
         report.uptime_seconds = root.at("uptime_seconds").get<double>();
         report.open_handles = root.value("open_handles", std::uint64_t{0});
         report.late_invalidations = root.value("late_invalidations", std::uint64_t{0});

@@ -13,6 +13,7 @@
 
 #include "base/log.hpp"
 #include "daemon/mount_point.hpp"
+#include "daemon/supervisor.hpp"
 
 namespace mapfs {
 namespace {
@@ -31,11 +32,30 @@ void Stopper::on_signal() {
     if (!loop_.wait_stopped(Clock::now() + loop_deadline)) leave_now();
 }
 
+void Stopper::on_handover() {
+    handing_over_ = true;
+    service_.stop_watchdog();
+    if (!stop_helpers()) left_behind_ = true;
+    loop_.stop();
+    // Stuck: the next server gets what this one could not answer again.
+    if (!loop_.wait_stopped(Clock::now() + loop_deadline)) leave_handed_over();
+}
+
+void Stopper::leave_handed_over() {
+    spdlog::default_logger()->flush();
+    std::_Exit(filesystem_.serving.keeper == Keeper::supervisor ? exit_handover : 0);
+}
+
 void Stopper::on_loop_ended() {
     if (!stop_helpers()) left_behind_ = true;
 }
 
 void Stopper::finish() {
+    if (handing_over_) {
+        log::info("handed the mount on {} over", filesystem_.mountpoint);
+        if (left_behind_) leave_handed_over();
+        return;
+    }
     service_.stopping();
     service_.stop_watchdog();
     detach_mount(filesystem_.mountpoint);

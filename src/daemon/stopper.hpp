@@ -31,16 +31,23 @@ public:
     // SIGTERM or SIGINT, on the controlling thread: stops the helpers and
     // then the loop. Leaves the process itself if the loop does not end.
     void on_signal();
+    // SIGUSR1, or a systemd restart: the same, but the mount stays for
+    // the server that takes it over (its descriptors are stored), nothing
+    // is synced (the pages stay in the page cache for it) and systemd is
+    // not told STOPPING (the supervisor would take it for a real stop).
+    void on_handover();
     // The loop ended by itself (unmounted by someone, connection lost).
     void on_loop_ended();
     // After the loop, on its thread: unmounts and syncs; leaves the process
     // (exit status 0) if anything was left behind.
     void finish();
+    bool handed_over() const noexcept { return handing_over_.load(); }
 
 private:
     bool stop_helpers();
     bool sync_regions();
     [[noreturn]] void leave_now();
+    [[noreturn]] void leave_handed_over();
 
     Filesystem& filesystem_;
     Reloader& reloader_;
@@ -48,6 +55,7 @@ private:
     fuse_session* session_;
     ServiceNotifier& service_;
     std::atomic<bool> left_behind_{false};
+    std::atomic<bool> handing_over_{false};
 };
 
 }  // namespace mapfs

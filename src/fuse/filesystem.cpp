@@ -25,6 +25,7 @@ StatusContext status_context_of(Filesystem& filesystem) {
     context.late_invalidations = filesystem.late_invalidations.load(std::memory_order_relaxed);
     context.residency = &filesystem.residency;
     context.reload = filesystem.last_reload();
+    context.serving = filesystem.serving;
     return context;
 }
 

@@ -55,6 +55,8 @@ struct Filesystem {
     // Writes that replied before that, for the status report.
     std::atomic<std::uint64_t> late_invalidations{0};
     ResidencyMeter residency;
+    // Which process serves, who keeps the mount for the next one.
+    Serving serving;
 
     // The outcome of reloads, for the status report (and `mapfs reload`).
     void record_reload(bool accepted, std::string message);

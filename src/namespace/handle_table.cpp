@@ -1,6 +1,7 @@
 #include "namespace/handle_table.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <new>
 
 namespace mapfs {
@@ -17,26 +18,57 @@ std::shared_ptr<OpenHandle>* HandleTable::slot(std::uint64_t fh) const noexcept 
     return chunk == nullptr ? nullptr : &chunk->slots[index % slots_per_chunk];
 }
 
+bool HandleTable::ensure_chunk(std::uint64_t fh) noexcept {
+    const std::uint64_t chunk = (fh - 1) / slots_per_chunk;
+    if (fh == 0 || chunk >= max_chunks) return false;
+    if (chunks_[chunk].load(std::memory_order_relaxed) != nullptr) return true;
+    Chunk* fresh = new (std::nothrow) Chunk();
+    if (fresh == nullptr) return false;
+    chunks_[chunk].store(fresh, std::memory_order_release);
+    return true;
+}
+
 Result<std::uint64_t> HandleTable::insert(std::shared_ptr<OpenHandle> handle) noexcept {
     std::lock_guard lock(mutex_);
     std::uint64_t fh = 0;
     if (!free_numbers_.empty()) {
         fh = free_numbers_.back();
+        if (!ensure_chunk(fh)) return unexpected(ENOMEM);  // a number freed by finish_restore
         free_numbers_.pop_back();
     } else {
         fh = next_number_;
-        const std::uint64_t chunk = (fh - 1) / slots_per_chunk;
-        if (chunk >= max_chunks) return unexpected(ENFILE);
-        if (chunks_[chunk].load(std::memory_order_relaxed) == nullptr) {
-            Chunk* fresh = new (std::nothrow) Chunk();
-            if (fresh == nullptr) return unexpected(ENOMEM);
-            chunks_[chunk].store(fresh, std::memory_order_release);
-        }
+        if ((fh - 1) / slots_per_chunk >= max_chunks) return unexpected(ENFILE);
+        if (!ensure_chunk(fh)) return unexpected(ENOMEM);
         ++next_number_;
     }
+    const std::uint64_t ino = handle->ino();
     *slot(fh) = std::move(handle);
     ++in_use_;
+    if (records_ != nullptr) records_->opened(fh, ino);
     return fh;
+}
+
+bool HandleTable::restore(std::uint64_t fh, std::shared_ptr<OpenHandle> handle) noexcept {
+    std::lock_guard lock(mutex_);
+    if (!ensure_chunk(fh) || *slot(fh) != nullptr) return false;
+    const std::uint64_t ino = handle->ino();
+    *slot(fh) = std::move(handle);
+    ++in_use_;
+    next_number_ = std::max(next_number_, fh + 1);
+    if (records_ != nullptr) records_->opened(fh, ino);
+    return true;
+}
+
+void HandleTable::finish_restore() noexcept {
+    std::lock_guard lock(mutex_);
+    try {
+        for (std::uint64_t fh = next_number_ - 1; fh >= 1; --fh) {
+            const std::shared_ptr<OpenHandle>* taken = slot(fh);
+            if (taken == nullptr || *taken == nullptr) free_numbers_.push_back(fh);
+        }
+    } catch (const std::bad_alloc&) {
+        // Numbers not listed are not given again; the table only grows.
+    }
 }
 
 std::shared_ptr<OpenHandle> HandleTable::get(std::uint64_t fh) const noexcept {
@@ -51,6 +83,7 @@ std::shared_ptr<OpenHandle> HandleTable::erase(std::uint64_t fh) noexcept {
     std::shared_ptr<OpenHandle> handle = std::move(*found);
     found->reset();
     --in_use_;
+    if (records_ != nullptr) records_->closed(fh);
     try {
         free_numbers_.push_back(fh);
     } catch (const std::bad_alloc&) {

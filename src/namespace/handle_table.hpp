@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/expected.hpp"
+#include "namespace/handle_records.hpp"
 #include "namespace/open_handle.hpp"
 
 namespace mapfs {
@@ -27,8 +28,17 @@ public:
     HandleTable& operator=(const HandleTable&) = delete;
     ~HandleTable();
 
+    // Where the table writes each number's inode down for a server that
+    // takes over (null: nowhere).
+    void record_in(HandleRecords* records) noexcept { records_ = records; }
+
     // Stores `handle` and returns its number (never 0), or ENOMEM / ENFILE.
     Result<std::uint64_t> insert(std::shared_ptr<OpenHandle> handle) noexcept;
+    // Puts `handle` back under the number a previous server gave it, before
+    // any insert. False when the number is out of range or taken.
+    bool restore(std::uint64_t fh, std::shared_ptr<OpenHandle> handle) noexcept;
+    // After the restores: the numbers between them are free to give.
+    void finish_restore() noexcept;
     // The handle numbered `fh`, or null for a number not in use.
     std::shared_ptr<OpenHandle> get(std::uint64_t fh) const noexcept;
     // Takes the handle out; its number may be given again.
@@ -43,12 +53,14 @@ private:
     };
 
     std::shared_ptr<OpenHandle>* slot(std::uint64_t fh) const noexcept;
+    bool ensure_chunk(std::uint64_t fh) noexcept;
 
     std::array<std::atomic<Chunk*>, max_chunks> chunks_{};
     mutable std::mutex mutex_;  // insert and erase
     std::vector<std::uint64_t> free_numbers_;
     std::uint64_t next_number_ = 1;
     std::size_t in_use_ = 0;
+    HandleRecords* records_ = nullptr;
 };
 
 }  // namespace mapfs

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 
 #include "base/log.hpp"
@@ -54,9 +55,17 @@ std::vector<KeptMemory> anonymous_memory_of(const std::vector<std::shared_ptr<Wi
     return kept;
 }
 
+// What a server that takes over brings: the numbers and times the kernel
+// knows the nodes by.
+struct Inherited {
+    const InodeNumbering* numbering = nullptr;
+    std::optional<std::timespec> time;
+};
+
 // Plans, maps and brings in the pages of what is new; `running` is empty at
 // start-up.
-Expected<Loaded, LoadFailure> build(Config config, const Registry* running, const Replanning& replanning) {
+Expected<Loaded, LoadFailure> build(Config config, const Registry* running, const Replanning& replanning,
+                                    const Inherited& inherited = {}) {
     ConfigErrors errors;
     auto plan = make_plan(std::move(config), errors, replanning);
     if (!plan || !errors.empty()) return unexpected(LoadFailure{2, errors.to_string()});
@@ -77,7 +86,8 @@ Expected<Loaded, LoadFailure> build(Config config, const Registry* running, cons
     Ownership ownership = ownership_of(plan->options);
     // Unchanged windows keep the times the kernel has cached for them.
     if (running != nullptr) ownership.time = running->attributes(root_inode).st_mtim;
-    loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership, running);
+    if (inherited.time) ownership.time = *inherited.time;
+    loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership, running, inherited.numbering);
     loaded.mountpoint = plan->mountpoint;
     loaded.options = plan->options;
     return loaded;
@@ -103,6 +113,11 @@ Expected<Loaded, LoadFailure> load(Config config) { return build(std::move(confi
 Expected<Loaded, LoadFailure> reload(Config config, const Registry& running, const std::string& mountpoint) {
     const std::vector<KeptMemory> kept = anonymous_memory_of(running.windows());
     return build(std::move(config), &running, Replanning{kept, mountpoint});
+}
+
+Expected<Loaded, LoadFailure> take_over(Config config, const Succession& succession) {
+    return build(std::move(config), nullptr, Replanning{succession.kept, succession.mountpoint},
+                 Inherited{&succession.numbering, succession.time});
 }
 
 }  // namespace mapfs

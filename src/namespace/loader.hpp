@@ -2,12 +2,15 @@
 // every reload runs again.
 #pragma once
 
+#include <ctime>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "base/expected.hpp"
 #include "config/command_line.hpp"
 #include "config/config.hpp"
+#include "config/plan.hpp"
 #include "namespace/registry.hpp"
 
 namespace mapfs {
@@ -38,5 +41,18 @@ Expected<Loaded, LoadFailure> load(Config config);
 // pages, anonymous regions of the same name and size keep their memory, and
 // only the windows that are new are populated or locked.
 Expected<Loaded, LoadFailure> reload(Config config, const Registry& running, const std::string& mountpoint);
+
+// What a server that takes a mount over inherits from the one before it.
+struct Succession {
+    std::span<const KeptMemory> kept;  // anonymous memory, by region name and size
+    InodeNumbering numbering;          // the numbers the kernel knows
+    std::timespec time{};              // the times the kernel has cached
+    std::string mountpoint;            // never looked at: nobody serves it yet
+};
+
+// The same for a server that takes the mount over: every window and
+// directory whose path (and window) is unchanged keeps its inode number and
+// the anonymous regions keep their memory.
+Expected<Loaded, LoadFailure> take_over(Config config, const Succession& succession);
 
 }  // namespace mapfs

@@ -86,6 +86,18 @@ nlohmann::json window_report(const std::string& name, const Window& window) {
 
 }  // namespace
 
+std::string_view to_string(Keeper keeper) noexcept {
+    switch (keeper) {
+        case Keeper::supervisor:
+            return "supervisor";
+        case Keeper::systemd:
+            return "systemd";
+        case Keeper::none:
+            break;
+    }
+    return "none";
+}
+
 std::string status_json(const StatusContext& context) {
     const Registry& registry = *context.registry;
     ResidencyMeter fallback_meter;
@@ -127,6 +139,11 @@ std::string status_json(const StatusContext& context) {
                                 {"uptime_seconds", context.uptime_seconds},
                                 {"open_handles", context.open_handles},
                                 {"pid", ::getpid()},
+                                {"supervisor_pid", context.serving.supervisor != 0 ? nlohmann::json(context.serving.supervisor) : nlohmann::json(nullptr)},
+                                {"failover", to_string(context.serving.keeper)},
+                                {"takeovers", context.serving.takeovers},
+                                {"resend", context.serving.resend},
+                                {"transport", context.serving.transport},
                                 {"late_invalidations", context.late_invalidations},
                                 {"reloads", {{"count", context.reload.count},
                                              {"last_accepted", context.reload.accepted},

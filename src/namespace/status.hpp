@@ -32,6 +32,19 @@ struct ReloadOutcome {
     std::string message;      // why it was rejected
 };
 
+// Who keeps the mount's descriptors for a server that takes over.
+enum class Keeper { none, supervisor, systemd };
+std::string_view to_string(Keeper keeper) noexcept;
+
+// Which process serves the mount, and how.
+struct Serving {
+    pid_t supervisor = 0;  // 0: none
+    Keeper keeper = Keeper::none;
+    std::uint64_t takeovers = 0;
+    bool resend = false;  // the kernel sends requests a dead server had again
+    std::string transport = "/dev/fuse";
+};
+
 // What the report is made of.
 struct StatusContext {
     std::shared_ptr<const Registry> registry;
@@ -43,6 +56,7 @@ struct StatusContext {
     std::uint64_t late_invalidations = 0;
     ResidencyMeter* residency = nullptr;
     ReloadOutcome reload;
+    Serving serving;
 };
 
 // The report: version, mount point, uptime, regions and windows.

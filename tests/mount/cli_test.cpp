@@ -97,8 +97,11 @@ TEST_F(CliTest, DaemonModeReturnsOnceMountedAndStopsOnUnmount) {
     ok("cmp disk.img " + quote(at("disk.img").string()));
     // Anchored: the shells running this command mention the same words.
     const std::string find_daemon = "pgrep -f -- " + quote("^" + mapfs_binary() + " disk.img mnt$");
+    // The supervisor and the server it started, both in the background.
     const std::string running = run(find_daemon).output;
-    EXPECT_EQ(std::count(running.begin(), running.end(), '\n'), 1) << "expected one daemon, found: " << running;
+    EXPECT_EQ(std::count(running.begin(), running.end(), '\n'), 2) << "expected a supervisor and a server, found: " << running;
+    const CommandResult status = run(quote(mapfs_binary()) + " status --json " + quote(mnt.string()));
+    EXPECT_NE(status.output.find("\"failover\": \"supervisor\""), std::string::npos) << status.output;
     ok("fusermount3 -u " + quote(mnt.string()));
     // The daemon exits once unmounted: no mapfs process serves this mount point.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -129,6 +129,16 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
 
 MountedMapfs::~MountedMapfs() { cleanup(); }
 
+pid_t MountedMapfs::server_pid() const {
+    std::ifstream report(mountpoint_ / ".mapfs" / "status");
+    const std::string key = "\"pid\": ";
+    for (std::string line; std::getline(report, line);) {
+        const std::size_t at = line.find(key);
+        if (at != std::string::npos) return static_cast<pid_t>(std::stol(line.substr(at + key.size())));
+    }
+    return -1;
+}
+
 std::string MountedMapfs::log() const {
     std::ifstream in(log_file_);
     std::ostringstream text;

@@ -40,7 +40,12 @@ public:
     MountedMapfs& operator=(const MountedMapfs&) = delete;
 
     bool live() const noexcept { return live_; }
+    // The process started: the supervisor, or the server itself with
+    // -o nosupervisor or a NOTIFY_SOCKET.
     pid_t pid() const noexcept { return pid_; }
+    // The process serving the mount now, from its status report (-1 when
+    // the report cannot be read).
+    pid_t server_pid() const;
     std::string log() const;
     // Unmounts with fusermount3 -u and returns the daemon's exit status.
     int unmount();

@@ -58,7 +58,7 @@ protected:
     }
 
     std::string daemon_status_field(const std::string& field) const {
-        std::ifstream status("/proc/" + std::to_string(daemon->pid()) + "/status");
+        std::ifstream status("/proc/" + std::to_string(daemon->server_pid()) + "/status");
         for (std::string line; std::getline(status, line);)
             if (line.rfind(field + ":", 0) == 0) return line;
         return "";
@@ -165,7 +165,7 @@ TEST_F(PagesTest, UnknownPageModeIsAConfigurationError) {
 TEST_F(PagesTest, AnonymousRegionsAreAdvisedToUseHugePages) {
     ASSERT_NO_FATAL_FAILURE(mount_args({"-w", "scratch:anon,size=8MiB,access=write", mnt.string()}));
     ok("dd if=/dev/zero of=mnt/scratch bs=1M count=8 conv=notrunc status=none");
-    std::ifstream smaps("/proc/" + std::to_string(daemon->pid()) + "/smaps");
+    std::ifstream smaps("/proc/" + std::to_string(daemon->server_pid()) + "/smaps");
     std::string line;
     bool in_memfd = false;
     int advised = 0;

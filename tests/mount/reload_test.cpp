@@ -44,7 +44,7 @@ protected:
     }
 
     std::uint64_t locked_kib() const {
-        std::ifstream status("/proc/" + std::to_string(daemon->pid()) + "/status");
+        std::ifstream status("/proc/" + std::to_string(daemon->server_pid()) + "/status");
         for (std::string line; std::getline(status, line);)
             if (line.rfind("VmLck:", 0) == 0) return std::stoull(line.substr(6));
         return 0;
@@ -182,7 +182,7 @@ TEST_F(ReloadTest, StopIsNotHeldUpByAReloadStuckOnTheKernel) {
     const std::filesystem::path inner_mnt = dir / "inner";
     std::filesystem::create_directory(inner_mnt);
     const auto inner_file = backing("inner.img", pattern_bytes(1 << 20, 3));
-    MountedMapfs inner({inner_file.string(), inner_mnt.string()}, inner_mnt, dir / "inner.log");
+    MountedMapfs inner({inner_file.string(), inner_mnt.string(), "-o", "nosupervisor"}, inner_mnt, dir / "inner.log");
     ASSERT_TRUE(inner.live()) << inner.log();
     dir.write_file("mapfs.toml", region() + window("a", 0, 4096));
     mount_args({config_path.string(), mnt.string()});

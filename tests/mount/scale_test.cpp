@@ -38,7 +38,7 @@ TEST_F(MountTest, HundredThousandWindowsOverOneRegion) {
     }
 
     // Two shared views (read, write) serve all of them: the map count stays small.
-    std::ifstream maps("/proc/" + std::to_string(daemon->pid()) + "/maps");
+    std::ifstream maps("/proc/" + std::to_string(daemon->server_pid()) + "/maps");
     int disk_mappings = 0;
     for (std::string line; std::getline(maps, line);)
         if (line.find(disk.string()) != std::string::npos) ++disk_mappings;

@@ -30,7 +30,7 @@ protected:
     }
 
     std::vector<std::string> mappings_of(const std::filesystem::path& file) {
-        std::ifstream maps("/proc/" + std::to_string(daemon->pid()) + "/maps");
+        std::ifstream maps("/proc/" + std::to_string(daemon->server_pid()) + "/maps");
         std::vector<std::string> permissions;
         for (std::string line; std::getline(maps, line);)
             if (line.find(file.string()) != std::string::npos) permissions.push_back(line.substr(line.find(' ') + 1, 4));

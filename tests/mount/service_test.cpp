@@ -123,16 +123,18 @@ TEST_F(ServiceTest, WatchdogStopsWhileRequestsAreStuckAndResumes) {
     ASSERT_NE(notify.wait_for("READY=1", 10000), "");
     EXPECT_GE(pings_during(notify, 500), 4) << "an idle daemon is healthy";
 
-    ASSERT_EQ(::kill(daemon->pid(), SIGSTOP), 0);
+    const pid_t inner = daemon->server_pid();
+    ASSERT_GT(inner, 0);
+    ASSERT_EQ(::kill(inner, SIGSTOP), 0);
     struct Resume {
         pid_t pid;
         ~Resume() { ::kill(pid, SIGCONT); }
-    } resume{daemon->pid()};
+    } resume{inner};
     std::thread reader([&] { run("timeout 30 dd if=" + quote((outer_mnt / "w").string()) + " of=/dev/null bs=64k count=1"); });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the read reaches outer and sticks
     while (!notify.receive(0).empty()) {}  // pings sent before it stuck
     const int pings_while_stuck = pings_during(notify, 800);
-    ::kill(daemon->pid(), SIGCONT);
+    ::kill(inner, SIGCONT);
     reader.join();
     EXPECT_EQ(pings_while_stuck, 0) << "outer pinged while its read request was stuck";
     EXPECT_GE(pings_during(notify, 500), 4) << "pings must resume once requests finish";
@@ -424,7 +426,8 @@ TEST_F(ServiceTest, MapfsReloadReportsTheOutcome) {
 // goes, a live one stays.
 TEST_F(ServiceTest, MapfsCleanupDetachesOnlyADeadMount) {
     const auto config_path = dir.write_file("mapfs.toml", "mountpoint = \"mnt\"\n" + config(window("a", "0", "4096")));
-    mount_args({config_path.string()});
+    // Without a supervisor: a killed server leaves a dead mount.
+    mount_args({config_path.string(), "-o", "nosupervisor"});
     const std::string cleanup = quote(mapfs_binary()) + " cleanup " + quote(config_path.string());
     EXPECT_EQ(ok(cleanup), "");
     EXPECT_TRUE(is_mounted(mnt));

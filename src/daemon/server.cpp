@@ -1,0 +1,113 @@
+#include "daemon/server.hpp"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "base/log.hpp"
+#include "daemon/fd_store.hpp"
+#include "daemon/handover.hpp"
+#include "daemon/mount_point.hpp"
+#include "daemon/reloader.hpp"
+#include "daemon/service_notifier.hpp"
+#include "daemon/session.hpp"
+#include "daemon/supervisor.hpp"
+#include "fuse/filesystem.hpp"
+#include "mapping/fault_guard.hpp"
+#include "namespace/loader.hpp"
+
+namespace mapfs {
+namespace {
+
+int report(const LoadFailure& failure) {
+    std::cerr << failure.message;
+    return failure.exit_status;
+}
+
+// Who keeps this server's descriptors for the next one.
+Keeper keeper_of_this_server(pid_t supervisor) {
+    if (supervisor != 0) return Keeper::supervisor;
+    const char* unit_store = std::getenv("MAPFS_FD_STORE");
+    if (std::getenv("NOTIFY_SOCKET") != nullptr && unit_store != nullptr && std::strcmp(unit_store, "1") == 0)
+        return Keeper::systemd;
+    return Keeper::none;
+}
+
+// The handles the kernel holds from the previous server, under the same
+// numbers. A handle on a window that is gone stays unknown (EBADF).
+void restore_handles(Filesystem& filesystem, const Handover& handover) {
+    const auto registry = filesystem.current_registry();
+    std::size_t restored = 0;
+    std::size_t lost = 0;
+    for (const HandleRecords::Record& record : handover.open_handles()) {
+        std::shared_ptr<OpenHandle> handle;
+        try {
+            if (record.ino == status_file_inode) {
+                handle = std::make_shared<OpenHandle>(record.ino, status_json(status_context_of(filesystem)));
+            } else if (const Node* node = registry->find(record.ino); node != nullptr && node->window) {
+                handle = std::make_shared<OpenHandle>(record.ino, node->window, filesystem.open_index, OpenHandle::Opener{});
+            }
+        } catch (const std::bad_alloc&) {
+        }
+        if (handle && filesystem.handles.restore(record.fh, std::move(handle))) ++restored;
+        else ++lost;
+    }
+    filesystem.handles.finish_restore();
+    if (restored + lost > 0) log::info("took over {} open files{}", restored, lost > 0 ? fmt::format(" ({} on windows that are gone)", lost) : "");
+}
+
+}  // namespace
+
+int run_server(const CommandLine& command_line) {
+    const pid_t supervisor = supervisor_of_this_server();
+    const Keeper keeper = keeper_of_this_server(supervisor);
+    Handover handover(keeper == Keeper::none ? std::map<std::string, UniqueFd>{} : inherited_descriptors(),
+                      keeper != Keeper::none);
+    const bool taking_over = handover.has_connection();
+    Succession succession = handover.succession();
+    // Taking over, the mount point is not looked at: nobody answers it
+    // until this server does.
+    auto config = read_config(command_line, taking_over ? succession.mountpoint : "");
+    if (!config) return report(config.error());
+    log::setup(config->options.log_level, command_line.debug, command_line.foreground);
+    if (config->mountpoint && !taking_over) {
+        if (const std::string refusal = prepare_mount_point(*config->mountpoint, config->options.overmount); !refusal.empty()) {
+            std::cerr << refusal;
+            return 2;
+        }
+    }
+    install_fault_handler();
+    const std::vector<KeptMemory> kept = handover.kept_memory();
+    succession.kept = kept;
+    auto loaded = taking_over ? take_over(std::move(*config), succession) : load(std::move(*config));
+    if (!loaded) return report(loaded.error());
+
+    ServiceNotifier service;
+    Filesystem filesystem;
+    filesystem.set_registry(loaded->registry);
+    filesystem.mountpoint = loaded->mountpoint;
+    filesystem.read_only = loaded->options.read_only;
+    filesystem.serving.supervisor = supervisor;
+    filesystem.serving.keeper = keeper;
+    filesystem.serving.takeovers = handover.takeovers();
+    if (handover.storing()) filesystem.handles.record_in(&handover.records());
+    if (taking_over) restore_handles(filesystem, handover);
+    filesystem.on_ready = [&service, &filesystem] {
+        service.ready(status_line(filesystem));
+        service.start_watchdog([&filesystem] { return filesystem.requests.progressed(); });
+    };
+    const SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground, command_line.debug,
+                                   command_line.single_thread, supervisor != 0};
+    // Parsing a large config leaves freed heap behind; give it back before
+    // the daemon settles for a long life.
+    ::malloc_trim(0);
+    Reloader reloader(filesystem, command_line, service);
+    reloader.on_reloaded = [&handover, &filesystem](const Registry& registry) {
+        handover.publish(registry, filesystem.io.fd(), filesystem.mountpoint);
+    };
+    return run_session(filesystem, service, reloader, settings, handover);
+}
+
+}  // namespace mapfs

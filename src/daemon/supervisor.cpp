@@ -1,0 +1,357 @@
+#include "daemon/supervisor.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "base/log.hpp"
+#include "daemon/handover_state.hpp"
+#include "daemon/mount_point.hpp"
+#include "daemon/notify_listener.hpp"
+
+extern char** environ;
+
+namespace mapfs {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// More takeovers than this in the window is a crash loop (a request that
+// kills every server it is sent to): give the mount up.
+constexpr std::size_t takeover_limit = 5;
+constexpr auto takeover_window = std::chrono::seconds(30);
+constexpr const char* supervisor_variable = "MAPFS_SUPERVISOR_PID";
+
+int decode_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+}
+
+std::string describe_exit(int status) {
+    if (WIFSIGNALED(status)) return std::string("killed by ") + ::strsignal(WTERMSIG(status));
+    return "exited with status " + std::to_string(decode_status(status));
+}
+
+std::string read_link(const char* path) {
+    char buffer[4096];
+    const ssize_t length = ::readlink(path, buffer, sizeof buffer - 1);
+    return length > 0 ? std::string(buffer, static_cast<std::size_t>(length)) : "";
+}
+
+void detach_stdio() {
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) return;
+    for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+}
+
+class Supervisor {
+public:
+    Supervisor(char** argv, std::function<void(int)> settled) : settled_(std::move(settled)) {
+        for (char** argument = argv; *argument != nullptr; ++argument) arguments_.emplace_back(*argument);
+        // The path, not the file: an upgrade runs what is installed there then.
+        binary_ = read_link("/proc/self/exe");
+        if (const char* cwd = ::getcwd(nullptr, 0)) {
+            directory_ = cwd;
+            std::free(const_cast<char*>(cwd));
+        }
+    }
+
+    int run();
+
+private:
+    bool set_up();
+    bool spawn();
+    void take(NotifyMessage message);
+    std::optional<int> on_signal(const signalfd_siginfo& info);
+    std::optional<int> on_server_exit(int status);
+    std::optional<int> take_over(int status);
+    void give_up(const std::string& why);
+    void settle(int status);
+    std::vector<std::string> server_environment() const;
+
+    std::function<void(int)> settled_;
+    std::vector<std::string> arguments_;
+    std::string binary_;
+    std::string directory_;
+    NotifyListener listener_;
+    UniqueFd signals_;
+    sigset_t original_mask_{};
+    std::map<std::string, UniqueFd> store_;
+    pid_t server_ = -1;
+    bool ready_ = false;           // the current server said READY=1
+    bool ever_ready_ = false;
+    bool stopping_ = false;        // the server said STOPPING=1: it stops for good
+    bool stop_requested_ = false;  // SIGTERM or SIGINT came here
+    std::deque<Clock::time_point> takeovers_;
+};
+
+bool Supervisor::set_up() {
+    if (binary_.empty()) {
+        log::error("supervisor: cannot tell which binary runs (/proc/self/exe)");
+        return false;
+    }
+    if (!listener_.open()) {
+        log::error("supervisor: cannot open its notify socket: {}", std::strerror(errno));
+        return false;
+    }
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (const int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&handled, signal);
+    ::sigprocmask(SIG_BLOCK, &handled, &original_mask_);
+    signals_.reset(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals_.valid()) log::error("supervisor: cannot create a signalfd: {}", std::strerror(errno));
+    return signals_.valid();
+}
+
+int Supervisor::run() {
+    if (!set_up() || !spawn()) {
+        settle(1);
+        return 1;
+    }
+    while (true) {
+        pollfd waiting[2] = {{listener_.fd(), POLLIN, 0}, {signals_.get(), POLLIN, 0}};
+        if (::poll(waiting, 2, -1) < 0 && errno != EINTR) return 1;
+        while (auto message = listener_.receive()) take(std::move(*message));
+        signalfd_siginfo info{};
+        while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
+            if (const auto status = on_signal(info)) {
+                settle(*status);
+                return *status;
+            }
+        }
+    }
+}
+
+std::vector<std::string> Supervisor::server_environment() const {
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        const std::string_view setting = *entry;
+        if (setting.rfind("NOTIFY_SOCKET=", 0) == 0 || setting.rfind("LISTEN_", 0) == 0 ||
+            setting.rfind(supervisor_variable, 0) == 0)
+            continue;
+        environment.emplace_back(setting);
+    }
+    environment.push_back("NOTIFY_SOCKET=" + listener_.address());
+    environment.push_back(std::string(supervisor_variable) + "=" + std::to_string(::getpid()));
+    if (!store_.empty()) {
+        std::string names;
+        for (const auto& [name, fd] : store_) names += (names.empty() ? "" : ":") + name;
+        environment.push_back("LISTEN_FDS=" + std::to_string(store_.size()));
+        environment.push_back("LISTEN_FDNAMES=" + names);
+    }
+    return environment;
+}
+
+// The stored descriptors become 3, 4, ... of the new server, in the order
+// of LISTEN_FDNAMES, as systemd passes them.
+bool Supervisor::spawn() {
+    std::vector<std::string> environment = server_environment();
+    std::vector<char*> envp;
+    for (std::string& setting : environment) envp.push_back(setting.data());
+    envp.push_back(nullptr);  // LISTEN_PID goes in this slot in the child
+    envp.push_back(nullptr);
+    char listen_pid[32] = "LISTEN_PID=";
+    std::vector<char*> argv;
+    for (std::string& argument : arguments_) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    std::vector<int> stored;
+    for (const auto& [name, fd] : store_) stored.push_back(fd.get());
+    const pid_t child = ::fork();
+    if (child < 0) {
+        log::error("supervisor: cannot start a server: {}", std::strerror(errno));
+        return false;
+    }
+    if (child == 0) {
+        ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+        const int count = static_cast<int>(stored.size());
+        std::vector<int> moved(stored.size());
+        for (int i = 0; i < count; ++i) moved[i] = ::fcntl(stored[i], F_DUPFD_CLOEXEC, 3 + count);
+        for (int i = 0; i < count; ++i) ::dup2(moved[i], 3 + i);  // without O_CLOEXEC: inherited
+        ::close_range(3 + count, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (count > 0) {
+            std::snprintf(listen_pid + 11, sizeof listen_pid - 11, "%d", static_cast<int>(::getpid()));
+            envp[envp.size() - 2] = listen_pid;
+        }
+        if (!directory_.empty() && ::chdir(directory_.c_str()) != 0) ::_exit(1);
+        ::execve(binary_.c_str(), argv.data(), envp.data());
+        ::_exit(127);
+    }
+    server_ = child;
+    ready_ = false;
+    stopping_ = false;
+    return true;
+}
+
+void Supervisor::take(NotifyMessage message) {
+    // Anyone may write to an abstract socket; only the server is heard.
+    if (message.sender != server_ || server_ <= 0) return;
+    if (message.says("READY")) {
+        ready_ = true;
+        if (!ever_ready_) settle(0);
+        ever_ready_ = true;
+    }
+    if (message.says("STOPPING")) stopping_ = true;
+    const auto name = message.fields.find("FDNAME");
+    const std::string stored_as = name != message.fields.end() ? name->second : "stored";
+    if (message.says("FDSTOREREMOVE")) store_.erase(stored_as);
+    if (message.says("FDSTORE") && message.descriptors.size() == 1) store_[stored_as] = std::move(message.descriptors[0]);
+}
+
+std::optional<int> Supervisor::on_signal(const signalfd_siginfo& info) {
+    switch (info.ssi_signo) {
+        case SIGCHLD: {
+            int status = 0;
+            while (true) {
+                const pid_t done = ::waitpid(-1, &status, WNOHANG);
+                if (done <= 0) return std::nullopt;
+                // Messages it sent before it died count.
+                while (auto message = listener_.receive()) take(std::move(*message));
+                if (done == server_) return on_server_exit(status);
+            }
+        }
+        case SIGTERM:
+        case SIGINT:
+            stop_requested_ = true;
+            ::kill(server_, SIGTERM);
+            return std::nullopt;
+        case SIGHUP:
+            ::kill(server_, SIGHUP);
+            return std::nullopt;
+        case SIGUSR1:
+            log::info("upgrade: the server (pid {}) hands the mount over to {}", server_, binary_);
+            ::kill(server_, SIGUSR1);
+            return std::nullopt;
+        default:
+            return std::nullopt;
+    }
+}
+
+std::optional<int> Supervisor::on_server_exit(int status) {
+    const pid_t dead = std::exchange(server_, -1);
+    if (stop_requested_ || stopping_) return decode_status(status);
+    if (!ever_ready_) {
+        // It never served: it said why on stderr. A mount it made is dead.
+        give_up("");
+        return decode_status(status);
+    }
+    if (store_.count("fuse") == 0) {
+        give_up("the server (pid " + std::to_string(dead) + ") " + describe_exit(status) + " without storing its connection");
+        return 1;
+    }
+    if (!ready_) {
+        give_up("the server (pid " + std::to_string(dead) + ") that took the mount over " + describe_exit(status) + " before it served");
+        return 1;
+    }
+    if (decode_status(status) == exit_handover && WIFEXITED(status)) {
+        log::info("pid {} handed the mount over; starting {}", dead, binary_);
+    } else {
+        log::warn("the server (pid {}) {}; a new server takes the mount over", dead, describe_exit(status));
+        const auto now = Clock::now();
+        while (!takeovers_.empty() && now - takeovers_.front() > takeover_window) takeovers_.pop_front();
+        if (takeovers_.size() >= takeover_limit) {
+            give_up(std::to_string(takeover_limit + 1) + " servers died within " +
+                    std::to_string(takeover_window.count()) + " s");
+            return 1;
+        }
+        takeovers_.push_back(now);
+    }
+    if (spawn()) return std::nullopt;
+    give_up("no new server could be started");
+    return 1;
+}
+
+// Closing the stored connection ends it: clients get ENOTCONN instead of
+// waiting for a server that will not come. The dead mount is detached.
+void Supervisor::give_up(const std::string& why) {
+    std::string mountpoint;
+    if (const auto state = store_.find("state"); state != store_.end()) {
+        StateFile file;
+        if (file.adopt(UniqueFd(::fcntl(state->second.get(), F_DUPFD_CLOEXEC, 3))))
+            if (const auto read = file.read()) mountpoint = read->mountpoint;
+    }
+    store_.clear();
+    if (!why.empty()) log::error("supervisor: {}; giving the mount {} up", why, mountpoint);
+    if (mountpoint.empty()) return;
+    const std::vector<MountEntry> mounts = mounts_at(mountpoint);
+    if (!mounts.empty() && mounts.back().type == "fuse.mapfs" && dead_fuse_mount(mountpoint)) detach_mount(mountpoint);
+}
+
+void Supervisor::settle(int status) {
+    if (!settled_) return;
+    std::function<void(int)> call = std::move(settled_);
+    settled_ = nullptr;
+    call(status);
+}
+
+}  // namespace
+
+bool supervision_wanted(const CommandLine& command_line) {
+    if (std::getenv("NOTIFY_SOCKET") != nullptr || std::getenv(supervisor_variable) != nullptr) return false;
+    for (const std::string& list : command_line.option_lists) {
+        for (std::size_t start = 0; start <= list.size();) {
+            const std::size_t comma = std::min(list.find(',', start), list.size());
+            if (list.compare(start, comma - start, "nosupervisor") == 0 && comma - start == 12) return false;
+            start = comma + 1;
+        }
+    }
+    return true;
+}
+
+pid_t supervisor_of_this_server() {
+    const char* value = std::getenv(supervisor_variable);
+    const pid_t pid = value != nullptr ? static_cast<pid_t>(std::strtol(value, nullptr, 10)) : 0;
+    ::unsetenv(supervisor_variable);
+    // Only the parent that started this process: a stray variable is not a supervisor.
+    return pid > 0 && pid == ::getppid() && std::getenv("NOTIFY_SOCKET") != nullptr ? pid : 0;
+}
+
+int run_supervisor(char** argv, bool foreground) {
+    std::function<void(int)> settled;
+    if (!foreground) {
+        // The starting process waits until the mount serves (or failed), so
+        // that `mapfs ...; ls MOUNTPOINT` and mount(8) see it.
+        int report[2];
+        if (::pipe2(report, O_CLOEXEC) != 0) return 1;
+        const pid_t child = ::fork();
+        if (child < 0) return 1;
+        if (child > 0) {
+            ::close(report[1]);
+            unsigned char status = 1;
+            if (::read(report[0], &status, 1) != 1) {
+                int ended = 0;
+                ::waitpid(child, &ended, 0);
+                return 1;
+            }
+            return status;
+        }
+        ::close(report[0]);
+        ::setsid();
+        settled = [fd = report[1]](int status) {
+            const unsigned char byte = static_cast<unsigned char>(status);
+            [[maybe_unused]] const ssize_t written = ::write(fd, &byte, 1);
+            ::close(fd);
+            detach_stdio();
+            // New servers start in the directory mapfs was started in.
+            [[maybe_unused]] const int moved = ::chdir("/");
+            log::to_syslog_in_background();
+        };
+    }
+    Supervisor supervisor(argv, std::move(settled));
+    return supervisor.run();
+}
+
+}  // namespace mapfs
