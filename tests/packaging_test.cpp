@@ -69,7 +69,8 @@ TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnit) {
                    quote(installed("lib/systemd/system/mapfs@.service").string()) + " > " +
                    quote((units / "mapfs@demo.service").string())).status);
     const std::string unit = read_file(units / "mapfs@demo.service");
-    for (const char* line : {"Type=notify", "reload --pid $MAINPID /etc/mapfs/%i.toml", "cleanup /etc/mapfs/%i.toml",
+    for (const char* line : {"Type=notify", "reload --pid $MAINPID /etc/mapfs/%i.toml", "cleanup --unit %n /etc/mapfs/%i.toml",
+                             "Environment=MAPFS_FD_STORE=1", "FileDescriptorStoreMax=",
                              "NoNewPrivileges=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service @mount @memlock mincore"})
         EXPECT_NE(unit.find(line), std::string::npos) << "the unit lacks " << line;
     // Each of these gives the service a mount namespace of its own, which

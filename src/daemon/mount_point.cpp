@@ -76,10 +76,16 @@ std::vector<std::string> mount_points_of(const std::string& type, const std::str
     return found;
 }
 
+namespace {
+std::string canonical_mount_point(const std::string& path);
+}  // namespace
+
 // umount -l as root; fusermount3 -uz otherwise (it may detach mounts of our
 // own user).
 bool detach_mount(const std::string& path) {
     if (::umount2(path.c_str(), MNT_DETACH) == 0) return true;
+    // Unmounted already (fusermount3 -u, umount): nothing to detach.
+    if (errno == EINVAL && mounts_at(canonical_mount_point(path)).empty()) return true;
     const pid_t child = ::fork();
     if (child == 0) {
         ::execlp("fusermount3", "fusermount3", "-uz", path.c_str(), static_cast<char*>(nullptr));

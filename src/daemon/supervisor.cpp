@@ -30,8 +30,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 // More takeovers than this in the window is a crash loop (a request that
 // kills every server it is sent to): give the mount up.
-constexpr std::size_t takeover_limit = 5;
-constexpr auto takeover_window = std::chrono::seconds(30);
+constexpr std::size_t takeover_limit = 20;
+constexpr auto takeover_window = std::chrono::seconds(60);
 constexpr const char* supervisor_variable = "MAPFS_SUPERVISOR_PID";
 
 int decode_status(int status) {

@@ -2,6 +2,7 @@
 
 #include "fuse/filesystem.hpp"
 #include "fuse/operations.hpp"
+#include "mapping/pages.hpp"
 
 namespace mapfs::ops {
 
@@ -26,14 +27,24 @@ void read(fuse_req_t request, fuse_ino_t, std::size_t size, off_t offset, fuse_f
         return;
     }
     const ByteRange range = clamp_read(window->length_bytes(), static_cast<std::uint64_t>(offset), size);
-    // The reply's iovec points into the mapping: libfuse hands it to
-    // writev(2) on /dev/fuse and the kernel copies straight from the pages.
-    fuse_bufvec reply = FUSE_BUFVEC_INIT(range.length);
-    reply.buf[0].mem = range.length == 0 ? nullptr : window->bytes().data() + range.offset;
+    std::byte* bytes = range.length == 0 ? nullptr : window->bytes().data() + range.offset;
     window->counters.reads.fetch_add(1, std::memory_order_relaxed);
     window->counters.bytes_read.fetch_add(range.length, std::memory_order_relaxed);
+    // The reply's iovec points into the mapping: libfuse hands it to
+    // writev(2) on /dev/fuse and the kernel copies straight from the pages.
+    // They are faulted in first: a fault inside that copy (a slow backing
+    // file) would leave a server killed there with the request ended with
+    // EIO by the kernel, where a server killed here leaves it unanswered,
+    // for the next server to get again (FUSE_NOTIFY_RESEND).
+    if (const int error = fault_in(bytes, range.length); error == EFAULT) {
+        window->counters.errors.fetch_add(1, std::memory_order_relaxed);  // the mapped bytes are gone
+        fuse_reply_err(request, EIO);
+        return;
+    }
+    fuse_bufvec reply = FUSE_BUFVEC_INIT(range.length);
+    reply.buf[0].mem = bytes;
     if (fuse_reply_data(request, &reply, fuse_buf_copy_flags{}) != 0)
-        window->counters.errors.fetch_add(1, std::memory_order_relaxed);  // the mapped bytes are gone: EIO
+        window->counters.errors.fetch_add(1, std::memory_order_relaxed);  // gone since: EIO
 }
 
 }  // namespace mapfs::ops

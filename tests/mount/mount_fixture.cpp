@@ -170,7 +170,13 @@ int MountedMapfs::unmount() {
 void MountedMapfs::cleanup() noexcept {
     if (mountpoint_.empty() || (pid_ < 0 && !is_mounted(mountpoint_))) return;
     if (unmount() >= 0 && !is_mounted(mountpoint_)) return;
-    // The daemon did not stop: detach the mount and kill it by its own pid.
+    // The daemon did not stop: detach the mount and kill it by its own pid,
+    // and the server its supervisor started.
+    // (From /proc, not the status report: the mount may not answer.)
+    if (pid_ > 0) {
+        std::ifstream children("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children");
+        for (pid_t child = 0; children >> child;) ::kill(child, SIGKILL);
+    }
     if (is_mounted(mountpoint_)) run("fusermount3 -uz " + quote(mountpoint_.string()));
     if (pid_ > 0) {
         ::kill(pid_, SIGKILL);

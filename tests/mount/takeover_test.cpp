@@ -1,0 +1,240 @@
+// Takeover under the supervisor: the serving process is killed (or asked to
+// hand over) and a new one serves the same mount. Clients see no error:
+// fio's verify passes across ten kills, anonymous memory and open handles
+// survive, inode numbers stay, a request the dead server had read is
+// answered by the next one, and a crash loop ends with the mount given up.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "mount_fixture.hpp"
+
+namespace mapfs::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class TakeoverTest : public MountTest {
+protected:
+    // Waits until a server other than `old` serves the mount; its pid, or -1.
+    pid_t wait_for_new_server(pid_t old, int timeout_ms = 20000) {
+        const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        while (Clock::now() < deadline) {
+            const pid_t now = daemon->server_pid();
+            if (now > 0 && now != old) return now;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return -1;
+    }
+
+    // kill -9 of the serving process; returns the pid of the one that took over.
+    pid_t kill_server() {
+        const pid_t old = daemon->server_pid();
+        EXPECT_GT(old, 0);
+        EXPECT_NE(old, daemon->pid()) << "the supervisor must not be the server";
+        if (old <= 0) return -1;
+        EXPECT_EQ(::kill(old, SIGKILL), 0);
+        const pid_t fresh = wait_for_new_server(old);
+        EXPECT_GT(fresh, 0) << "no server took the mount over; log:\n" << daemon->log();
+        return fresh;
+    }
+
+    std::string status_field(const std::string& field) {
+        return python("import json\nprint(json.load(open('.mapfs/status'))[sys.argv[1]])", {field});
+    }
+};
+
+TEST_F(TakeoverTest, StatusNamesTheServerAndItsSupervisor) {
+    mount_args({"-w", "a:anon,size=4096", mnt.string()});
+    EXPECT_EQ(status_field("supervisor_pid"), std::to_string(daemon->pid()) + "\n");
+    EXPECT_EQ(status_field("failover"), "supervisor\n");
+    EXPECT_EQ(status_field("takeovers"), "0\n");
+    EXPECT_EQ(status_field("resend"), "True\n") << "this kernel (6.18) has FUSE_NOTIFY_RESEND";
+    const std::string text = ok(quote(mapfs_binary()) + " status " + quote(mnt.string()));
+    EXPECT_NE(text.find("supervisor pid " + std::to_string(daemon->pid()) + ", 0 takeovers"), std::string::npos) << text;
+}
+
+// Four fio jobs write and verify (crc32c) random 4 KiB blocks while the
+// server is killed ten times. The requests a dead server had read come
+// again (RESEND); a write done twice writes the same bytes.
+TEST_F(TakeoverTest, FioVerifyPassesWhileTheServerIsKilledTenTimes) {
+    ok("truncate -s 64M disk.img");
+    mount_args({"-w", "w:file=" + (dir / "disk.img").string() + ",access=write", mnt.string()});
+    std::atomic<bool> killing_done{false};
+    int takeovers = 0;
+    std::thread killer([&] {
+        for (int i = 0; i < 10; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(600));
+            if (kill_server() > 0) ++takeovers;
+        }
+        killing_done = true;
+    });
+    const CommandResult fio = run("fio --name=verify --filename=" + quote(at("w").string()) +
+                                  " --rw=randwrite --bs=4k --numjobs=4 --size=16M --offset_increment=16M"
+                                  " --verify=crc32c --verify_backlog=64 --verify_fatal=1 --time_based --runtime=9"
+                                  " --group_reporting --output-format=json --output=fio.json",
+                                  dir.path());
+    killer.join();
+    EXPECT_EQ(takeovers, 10);
+    const std::string report = read_file(dir / "fio.json");
+    ASSERT_EQ(fio.status, 0) << fio.output << report;
+    EXPECT_NE(report.find("\"error\" : 0"), std::string::npos) << report;
+    EXPECT_EQ(status_field("takeovers"), "10\n");
+    // The longest any request waited, reads (verify) and writes: no hang.
+    const std::string longest = ok("python3 -c 'import json; t = open(\"fio.json\").read(); j = json.loads(t[t.index(\"{\"):]); "
+                                   "print(max(max(x[\"read\"][\"clat_ns\"][\"max\"], x[\"write\"][\"clat_ns\"][\"max\"]) "
+                                   "for x in j[\"jobs\"]) / 1e9)'");
+    std::cout << "longest request across ten takeovers: " << longest << " s\n";
+    EXPECT_LT(std::stod(longest), 5.0) << "a request hung across a takeover";
+}
+
+TEST_F(TakeoverTest, AnonymousMemoryAndInodeNumbersSurviveATakeover) {
+    mount_args({"-w", "m:anon,size=64MiB", "-w", "dir/n:anon,size=4096", mnt.string()});
+    ok("head -c 64M /dev/urandom > bytes && dd if=bytes of=mnt/m bs=1M conv=notrunc status=none");
+    const std::string inodes = ok("stat -c '%n %i' mnt/m mnt/dir mnt/dir/n");
+    kill_server();
+    ok("cmp bytes mnt/m");
+    EXPECT_EQ(ok("stat -c '%n %i' mnt/m mnt/dir mnt/dir/n"), inodes);
+    EXPECT_EQ(status_field("takeovers"), "1\n");
+}
+
+// A descriptor opened before the kill reads and writes after it, through
+// read/write and through a mapping made before it.
+TEST_F(TakeoverTest, HandlesOpenBeforeATakeoverKeepWorking) {
+    backing("disk.img", std::string(1 << 20, 'a'));
+    mount_args({"-w", "w:file=" + (dir / "disk.img").string() + ",access=write", "-w", "s:anon,size=8192", mnt.string()});
+    const std::string output = python(R"(
+import json, signal
+def server():
+    return json.load(open('.mapfs/status'))['pid']
+fd = os.open('w', os.O_RDWR)
+status = os.open('.mapfs/status', os.O_RDONLY)
+mapped = mmap.mmap(fd, 1 << 20)
+os.pwrite(fd, b'before', 0)
+old = server()
+os.kill(old, signal.SIGKILL)
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        if server() != old: break
+    except OSError: pass
+    time.sleep(0.01)
+print(os.pread(fd, 6, 0))
+os.pwrite(fd, b'after!', 4096)
+mapped[8192:8197] = b'store'
+mapped.flush()
+print(os.pread(fd, 6, 4096), os.pread(fd, 5, 8192), mapped[0:6])
+print(len(os.pread(status, 100, 0)) > 0)
+os.close(fd)
+os.close(status)
+)");
+    EXPECT_EQ(output, "b'before'\nb'after!' b'store' b'before'\nTrue\n");
+    EXPECT_EQ(read_file(dir / "disk.img").substr(4096, 6), "after!");
+    EXPECT_EQ(read_file(dir / "disk.img").substr(8192, 5), "store");
+}
+
+TEST_F(TakeoverTest, TenTakeoversInARowKeepTheMountAndItsNumbers) {
+    backing("disk.img", pattern_bytes(1 << 20, 7));
+    mount_args({"-w", "a:file=" + (dir / "disk.img").string() + ",length=512KiB", "-w",
+                "b:file=" + (dir / "disk.img").string() + ",offset=512KiB", mnt.string()});
+    const std::string listing = ok("ls -li mnt");
+    for (int i = 0; i < 10; ++i) ASSERT_GT(kill_server(), 0) << "takeover " << i + 1;
+    EXPECT_EQ(ok("ls -li mnt"), listing);
+    ok("cat mnt/a mnt/b | cmp - disk.img");
+    EXPECT_EQ(status_field("takeovers"), "10\n");
+    EXPECT_EQ(status_field("supervisor_pid"), std::to_string(daemon->pid()) + "\n");
+    EXPECT_EQ(daemon->unmount(), 0);
+}
+
+// The server reads a request and cannot answer it (its mapping faults on a
+// file of a stopped FUSE mount); it is killed. The next server is sent the
+// request again and answers it: the reader gets its bytes, no error.
+TEST_F(TakeoverTest, ARequestTheDeadServerHadReadIsAnsweredByTheNext) {
+    const std::filesystem::path inner_mnt = dir / "inner";
+    std::filesystem::create_directory(inner_mnt);
+    const std::string bytes = pattern_bytes(65536, 3);
+    const auto inner_file = backing("inner.img", bytes);
+    MountedMapfs inner({inner_file.string(), inner_mnt.string(), "-o", "nosupervisor"}, inner_mnt, dir / "inner.log");
+    ASSERT_TRUE(inner.live()) << inner.log();
+    mount_args({"-w", "s:file=" + (inner_mnt / "inner.img").string() + ",access=read,cache=none", mnt.string()});
+    ASSERT_EQ(::kill(inner.pid(), SIGSTOP), 0);
+    struct Resume {
+        pid_t pid;
+        ~Resume() { ::kill(pid, SIGCONT); }
+    } resume{inner.pid()};
+    const std::string tasks = "/proc/" + std::to_string(inner.pid()) + "/task/";
+    for (int i = 0; i < 500; ++i) {
+        if (run("for t in " + tasks + "*; do cut -d' ' -f3 $t/stat; done | grep -qv '^t$\\|^T$'").status != 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CommandResult reader;
+    std::thread reading([&] { reader = run("timeout 60 dd if=" + quote(at("s").string()) + " bs=64k count=1 status=none | sha256sum"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the read is in the server, stuck on `inner`
+    const pid_t old = daemon->server_pid();
+    ASSERT_GT(old, 0);
+    ASSERT_EQ(::kill(old, SIGKILL), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(inner.pid(), SIGCONT);
+    reading.join();
+    EXPECT_EQ(reader.status, 0) << reader.output;
+    EXPECT_EQ(reader.output, run("head -c 65536 " + quote(inner_file.string()) + " | sha256sum").output);
+    EXPECT_GT(wait_for_new_server(old), 0);
+    EXPECT_EQ(daemon->unmount(), 0);
+}
+
+// mapfs upgrade: the binary mapfs was started from is replaced (as dpkg
+// does, by renaming a new file over it); the new server runs the new file,
+// while cat streams the window without an error.
+TEST_F(TakeoverTest, UpgradeHandsTheMountToTheInstalledBinaryWhileCatStreams) {
+    ok("cp " + quote(mapfs_binary()) + " installed-mapfs");
+    ok("head -c 256M /dev/urandom > big.img");
+    // Started from the copy, as if it were the installed binary.
+    const CommandResult started = run("./installed-mapfs -w big:file=" + quote((dir / "big.img").string()) +
+                                      ",access=read,cache=none " + quote(mnt.string()), dir.path());
+    ASSERT_EQ(started.status, 0) << started.output;
+    struct Unmount {
+        std::filesystem::path where;
+        ~Unmount() { run("fusermount3 -u " + quote(where.string()) + " 2>/dev/null || fusermount3 -uz " + quote(where.string()) + " 2>/dev/null"); }
+    } unmount{mnt};
+    const std::string pid_of = "python3 -c 'import json; print(json.load(open(\"mnt/.mapfs/status\"))[\"pid\"])'";
+    const std::string old = ok(pid_of);
+    ok("cp installed-mapfs new-mapfs && mv new-mapfs installed-mapfs");
+    CommandResult copy;
+    std::thread streaming([&] { copy = run("cat mnt/big > copy.img", dir.path()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const CommandResult upgrade = run("./installed-mapfs upgrade mnt", dir.path());
+    streaming.join();
+    EXPECT_EQ(upgrade.status, 0) << upgrade.output;
+    EXPECT_NE(upgrade.output.find("handed the mount over to pid"), std::string::npos) << upgrade.output;
+    EXPECT_EQ(copy.status, 0) << copy.output;
+    ok("cmp big.img copy.img");
+    const std::string fresh = ok(pid_of);
+    EXPECT_NE(fresh, old);
+    const std::string exe = ok("readlink /proc/" + fresh.substr(0, fresh.size() - 1) + "/exe");
+    EXPECT_EQ(exe, (dir / "installed-mapfs").string() + "\n") << "the new server must run the new file";
+}
+
+// A server that dies again and again (a request that kills every server it
+// reaches would do that) ends with the mount given up: detached, and the
+// supervisor gone with status 1, instead of an endless loop.
+TEST_F(TakeoverTest, ACrashLoopGivesTheMountUp) {
+    mount_args({"-w", "a:anon,size=4096", mnt.string()});
+    int kills = 0;
+    const auto deadline = Clock::now() + std::chrono::seconds(50);
+    while (kills < 40 && Clock::now() < deadline && daemon->wait_for_exit(1) < 0) {
+        const pid_t server = daemon->server_pid();
+        if (server > 0 && ::kill(server, SIGKILL) == 0) ++kills;
+        wait_for_new_server(server, 2000);
+    }
+    EXPECT_EQ(daemon->wait_for_exit(10000), 1);
+    EXPECT_EQ(kills, 21) << "the limit is 20 takeovers in 60 s";
+    EXPECT_NE(daemon->log().find("giving the mount"), std::string::npos) << daemon->log();
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
+}  // namespace
+}  // namespace mapfs::testing
