@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <unordered_set>
 
 #include "base/log.hpp"
@@ -62,7 +63,10 @@ bool Reloader::reload() {
     // The mount point is taken as it is: looking at it would be a request to
     // this very mount, from a thread the shutdown must not wait for.
     auto config = read_config(command_line_, filesystem_.mountpoint);
-    if (config && config->mountpoint && *config->mountpoint != filesystem_.mountpoint)
+    // Relative to the start directory, where this thread is now.
+    if (config && config->mountpoint &&
+        std::filesystem::absolute(*config->mountpoint).lexically_normal() !=
+            std::filesystem::path(filesystem_.mountpoint).lexically_normal())
         log::warn("reload: the mount point cannot change while mounted; staying on {}", filesystem_.mountpoint);
     auto loaded = config ? mapfs::reload(std::move(*config), *old, filesystem_.mountpoint)
                          : Expected<Loaded, LoadFailure>(unexpected(config.error()));
