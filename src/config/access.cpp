@@ -18,6 +18,13 @@ Parsed<CacheMode> parse_cache_mode(std::string_view text) {
     return unexpected("unknown cache mode \"" + std::string(text) + "\" (use auto, none or keep)");
 }
 
+Parsed<TransportChoice> parse_transport(std::string_view text) {
+    if (text == "auto") return TransportChoice::automatic;
+    if (text == "uring" || text == "io_uring") return TransportChoice::io_uring;
+    if (text == "dev" || text == "fuse") return TransportChoice::dev_fuse;
+    return unexpected("unknown transport \"" + std::string(text) + "\" (use auto, uring or dev)");
+}
+
 Parsed<PageMode> parse_page_mode(std::string_view text) {
     if (text == "lazy") return PageMode::lazy;
     if (text == "populate") return PageMode::populate;

@@ -128,6 +128,9 @@ options:
                                                  on MOUNTPOINT (refused otherwise)
                           nosupervisor           no supervising process: a crash
                                                  of the server loses the mount
+                          transport=auto|uring|dev  FUSE over io_uring when the
+                                                 kernel offers it (auto: unless a
+                                                 takeover needs /dev/fuse)
                           log_level=LEVEL        as --log-level
                           noexec, noatime, ...   kernel flags (always nosuid,nodev)
                           defaults, nofail, _netdev, x-*, ...  accepted, ignored

@@ -18,7 +18,7 @@ namespace {
 
 const std::vector<std::string> top_keys{"mountpoint", "options", "region", "window"};
 const std::vector<std::string> option_keys{"cache", "allow_other", "read_only", "log_level",
-                                           "uid", "gid", "umask", "fsname"};
+                                           "uid", "gid", "umask", "fsname", "transport"};
 const std::vector<std::string> region_keys{"name", "file", "anon", "size"};
 const std::vector<std::string> window_keys{"name", "region", "offset", "length", "access",
                                            "mode", "uid", "gid", "cache", "pages", "partitions"};
@@ -186,6 +186,7 @@ private:
             else if (key == "gid") assign(options.gid, number_of(value, subject, field, parse_id));
             else if (key == "umask") assign(options.umask, bits_of(value, subject, field, parse_umask));
             else if (key == "fsname") assign(options.fsname, string_of(value, subject, field));
+            else if (key == "transport") assign(options.transport, word_of(value, subject, field, parse_transport));
         }
     }
 

@@ -93,6 +93,14 @@ void Handover::remember_init(std::span<const std::byte> request) {
     write_state();
 }
 
+void Handover::stop_storing() {
+    std::lock_guard lock(mutex_);
+    if (!storing_) return;
+    for (const char* name : {"state", "handles", "fuse"}) store_.remove(name);
+    for (const HandoverState::Memory& memory : state_.anonymous) store_.remove(memory.stored_as);
+    storing_ = false;
+}
+
 void Handover::write_state() {
     if (!file_.write(state_)) log::warn("cannot write the handover state; a takeover would remount");
 }

@@ -51,6 +51,9 @@ public:
     void publish(const Registry& registry, int connection_fd, const std::string& mountpoint);
     // Whether descriptors are stored for a next server at all.
     bool storing() const noexcept { return storing_; }
+    // Store nothing more, and take back what was stored: this mount will
+    // not be taken over (its requests come through io_uring).
+    void stop_storing();
     // The kernel's INIT request, once.
     void remember_init(std::span<const std::byte> request);
 

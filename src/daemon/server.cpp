@@ -15,6 +15,7 @@
 #include "daemon/session.hpp"
 #include "daemon/supervisor.hpp"
 #include "fuse/filesystem.hpp"
+#include "fuse/uring_transport.hpp"
 #include "mapping/fault_guard.hpp"
 #include "namespace/loader.hpp"
 
@@ -58,6 +59,35 @@ void restore_handles(Filesystem& filesystem, const Handover& handover) {
     if (restored + lost > 0) log::info("took over {} open files{}", restored, lost > 0 ? fmt::format(" ({} on windows that are gone)", lost) : "");
 }
 
+// io_uring or /dev/fuse, and why. The kernel sends again (RESEND) only the
+// requests read from /dev/fuse, never those in a dead server's rings, so a
+// mount kept for a takeover stays on /dev/fuse unless transport=uring says
+// io_uring matters more; then nothing is kept.
+void choose_transport(SessionSettings& settings, TransportChoice choice, Handover& handover, Filesystem& filesystem,
+                      bool taking_over) {
+    const bool kernel_allows = UringTransport::enabled_in_kernel();
+    if (taking_over) {
+        settings.why_not_io_uring = "a server that takes a mount over keeps the transport it was mounted with";
+    } else if (choice == TransportChoice::dev_fuse) {
+        settings.why_not_io_uring = "transport=dev";
+    } else if (!kernel_allows) {
+        settings.why_not_io_uring = "it is off in the kernel (as root: echo Y > /sys/module/fuse/parameters/enable_uring, "
+                                    "or boot with fuse.enable_uring=1)";
+    } else if (choice == TransportChoice::automatic && handover.storing()) {
+        settings.why_not_io_uring = "the mount is kept for a takeover, and the kernel resends only requests read from "
+                                    "/dev/fuse (transport=uring prefers io_uring and gives the takeover up)";
+    } else {
+        settings.want_io_uring = true;
+        if (handover.storing()) {
+            log::warn("transport=uring: requests come through io_uring, so the mount is not kept for a takeover: a crash "
+                      "of the server loses it");
+            handover.stop_storing();
+            filesystem.serving.keeper = Keeper::none;
+            filesystem.handles.record_in(nullptr);
+        }
+    }
+}
+
 }  // namespace
 
 int run_server(const CommandLine& command_line) {
@@ -98,8 +128,9 @@ int run_server(const CommandLine& command_line) {
         service.ready(status_line(filesystem));
         service.start_watchdog([&filesystem] { return filesystem.requests.progressed(); });
     };
-    const SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground, command_line.debug,
-                                   command_line.single_thread, supervisor != 0};
+    SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground, command_line.debug,
+                             command_line.single_thread, supervisor != 0, false, ""};
+    choose_transport(settings, loaded->options.transport, handover, filesystem, taking_over);
     // Parsing a large config leaves freed heap behind; give it back before
     // the daemon settles for a long life.
     ::malloc_trim(0);

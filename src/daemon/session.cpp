@@ -22,6 +22,8 @@
 #include "daemon/stopper.hpp"
 #include "daemon/supervisor.hpp"
 #include "daemon/unit_job.hpp"
+#include "fuse/uring_transport.hpp"
+#include "mapping/mapping.hpp"
 #include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
 #include "mapping/unique_fd.hpp"
@@ -131,6 +133,26 @@ UniqueFd open_connection(const SessionSettings& settings, Handover& handover) {
     return connection;
 }
 
+// Once the kernel has INIT's reply: the rings, if INIT took io_uring.
+void start_transport(Filesystem& filesystem, UringTransport& rings, fuse_session* session, int fd,
+                     const SessionSettings& settings) {
+    if (!filesystem.io.asked_io_uring()) {
+        const std::string why = settings.want_io_uring ? "the kernel did not offer it at INIT (it needs Linux 6.14 with CONFIG_FUSE_IO_URING)"
+                                                       : settings.why_not_io_uring;
+        log::info("requests come through /dev/fuse, not io_uring: {}", why);
+        return;
+    }
+    const std::size_t page = page_size();
+    const std::size_t payload = (std::max<std::size_t>(filesystem.max_write, 8192) + page - 1) / page * page;
+    if (const int error = rings.start(session, fd, payload, filesystem.ring_requests); error != 0) {
+        log::warn("requests come through /dev/fuse: registering the io_uring queues failed: {}", std::strerror(error));
+        return;
+    }
+    filesystem.uring_active = true;
+    log::info("requests come through io_uring: {} queues (one per CPU), {} threads each", rings.queues(),
+              UringTransport::threads_per_queue);
+}
+
 // What fuse_daemonize does, for a server whose supervisor went to the
 // background already (no fork: the supervisor waits for this pid).
 void go_to_background(const SessionSettings& settings) {
@@ -195,7 +217,12 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
                   "of being served again");
     }
     const std::string device = device_of_new_mount(settings.mountpoint);
+    UringTransport rings;
+    filesystem.io.want_io_uring(settings.want_io_uring && !taking_over);
     filesystem.after_init = [device] { raise_readahead(device, 1024); };
+    filesystem.io.on_init_answered = [&filesystem, &rings, &settings, session = session.get(), session_fd] {
+        start_transport(filesystem, rings, session, session_fd, settings);
+    };
     if (!taking_over) log::info("mounted {}", status_line(filesystem));
     if (settings.supervised || taking_over) {
         go_to_background(settings);
@@ -212,6 +239,7 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     reloader.start();
     SessionLoop loop(session.get(), session_fd, loop_settings(settings, filesystem, handover.storing()));
     Stopper stopper(filesystem, reloader, loop, session.get(), service);
+    stopper.also_stop([&rings] { rings.stop(); });
     std::thread controller([&] { control(signals, reloader, stopper, filesystem, handover.storing()); });
     const int served = loop.run();
     signals.post(SignalEvents::Event::loop_ended);

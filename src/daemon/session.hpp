@@ -19,6 +19,8 @@ struct SessionSettings {
     bool debug = false;
     bool single_thread = false;
     bool supervised = false;  // started by mapfs's supervisor, which went to the background
+    bool want_io_uring = false;
+    std::string why_not_io_uring;  // for the log, when not wanted
 };
 
 // Mounts (or takes over the connection `handover` holds), serves until

@@ -51,6 +51,7 @@ void Stopper::on_loop_ended() {
 }
 
 void Stopper::finish() {
+    if (stop_with_loop_) stop_with_loop_();
     if (handing_over_) {
         log::info("handed the mount on {} over", filesystem_.mountpoint);
         if (left_behind_) leave_handed_over();

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "daemon/reloader.hpp"
 #include "daemon/service_notifier.hpp"
@@ -42,6 +43,8 @@ public:
     // (exit status 0) if anything was left behind.
     void finish();
     bool handed_over() const noexcept { return handing_over_.load(); }
+    // Something more to stop with the session loop (the rings).
+    void also_stop(std::function<void()> stop) { stop_with_loop_ = std::move(stop); }
 
 private:
     bool stop_helpers();
@@ -56,6 +59,7 @@ private:
     ServiceNotifier& service_;
     std::atomic<bool> left_behind_{false};
     std::atomic<bool> handing_over_{false};
+    std::function<void()> stop_with_loop_;
 };
 
 }  // namespace mapfs

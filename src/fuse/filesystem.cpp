@@ -26,6 +26,8 @@ StatusContext status_context_of(Filesystem& filesystem) {
     context.residency = &filesystem.residency;
     context.reload = filesystem.last_reload();
     context.serving = filesystem.serving;
+    if (filesystem.uring_active.load()) context.serving.transport = "io_uring";
+    context.serving.ring_requests = filesystem.ring_requests.load(std::memory_order_relaxed);
     return context;
 }
 

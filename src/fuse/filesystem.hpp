@@ -57,6 +57,11 @@ struct Filesystem {
     ResidencyMeter residency;
     // Which process serves, who keeps the mount for the next one.
     Serving serving;
+    // Whether requests come through io_uring (uring_transport.hpp).
+    std::atomic<bool> uring_active{false};
+    std::atomic<std::uint64_t> ring_requests{0};
+    // From INIT: the largest write, which sizes the rings' buffers.
+    std::uint32_t max_write = 0;
 
     // The outcome of reloads, for the status report (and `mapfs reload`).
     void record_reload(bool accepted, std::string message);

@@ -4,10 +4,15 @@
 #include <linux/fuse.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "fuse/filesystem.hpp"
+#include "fuse/uring_protocol.hpp"
+#include "fuse/uring_transport.hpp"
 
 namespace mapfs {
 
@@ -32,7 +37,22 @@ SessionIo& io_of(void* userdata) { return static_cast<Filesystem*>(userdata)->io
 int SessionIo::install(fuse_session* session, int fd) {
     fd_ = fd;
     static const fuse_custom_io hooks{&SessionIo::writev_hook, &SessionIo::read_hook, nullptr, nullptr};
-    return fuse_session_custom_io(session, &hooks, fd);
+    // libfuse's splice path, for measuring it (bench/run): not a user
+    // setting. Spliced requests pass the read hook by, so such a mount can
+    // not be taken over, and it must not be served through io_uring.
+    static const fuse_custom_io splicing{&SessionIo::writev_hook, &SessionIo::read_hook, &SessionIo::splice_receive_hook,
+                                         &SessionIo::splice_send_hook};
+    return fuse_session_custom_io(session, std::getenv("MAPFS_BENCH_SPLICE") != nullptr ? &splicing : &hooks, fd);
+}
+
+ssize_t SessionIo::splice_receive_hook(int fd_in, off_t* offset_in, int fd_out, off_t* offset_out, std::size_t length,
+                                       unsigned int flags, void*) {
+    return ::splice(thread_fd >= 0 ? thread_fd : fd_in, offset_in, fd_out, offset_out, length, flags);
+}
+
+ssize_t SessionIo::splice_send_hook(int fd_in, off_t* offset_in, int fd_out, off_t* offset_out, std::size_t length,
+                                    unsigned int flags, void*) {
+    return ::splice(fd_in, offset_in, thread_fd >= 0 ? thread_fd : fd_out, offset_out, length, flags);
 }
 
 void SessionIo::replay_init(std::vector<std::byte> request) {
@@ -63,6 +83,7 @@ ssize_t SessionIo::read(int fd, void* buffer, std::size_t length) {
             std::memcpy(buffer, pending_replay_.data(), size);
             init_unique_ = field_at<std::uint64_t>(pending_replay_.data(), offsetof(fuse_in_header, unique));
             kernel_init_flags_ = field_at<std::uint32_t>(pending_replay_.data(), in_header_bytes + offsetof(fuse_init_in, flags));
+            kernel_init_flags2_ = field_at<std::uint32_t>(pending_replay_.data(), in_header_bytes + offsetof(fuse_init_in, flags2));
             replaying_ = true;
             pending_replay_.clear();
             return static_cast<ssize_t>(size);
@@ -78,6 +99,7 @@ ssize_t SessionIo::read(int fd, void* buffer, std::size_t length) {
         if (init_answered_) return got;
         init_unique_ = field_at<std::uint64_t>(bytes, offsetof(fuse_in_header, unique));
         kernel_init_flags_ = field_at<std::uint32_t>(bytes, in_header_bytes + offsetof(fuse_init_in, flags));
+        kernel_init_flags2_ = field_at<std::uint32_t>(bytes, in_header_bytes + offsetof(fuse_init_in, flags2));
         keep = on_init_request;
     }
     if (keep) keep({bytes, static_cast<std::size_t>(got)});
@@ -93,6 +115,8 @@ bool SessionIo::is_init_reply(const struct iovec* iov, int count) {
 }
 
 ssize_t SessionIo::writev(int fd, struct iovec* iov, int count) {
+    // A request that came through a ring entry is answered there.
+    if (ssize_t written = 0; UringTransport::capture_reply(iov, count, written)) return written;
     const int target = thread_fd >= 0 ? thread_fd : fd;
     if (!is_init_reply(iov, count)) return ::writev(target, iov, count);
     std::vector<std::byte> reply;
@@ -108,15 +132,34 @@ ssize_t SessionIo::writev(int fd, struct iovec* iov, int count) {
     }
     // The kernel answered this INIT long ago, to the server before us.
     if (replayed) return static_cast<ssize_t>(reply.size());
+    patch_init_reply(reply);
+    const ssize_t written = ::write(target, reply.data(), reply.size());
+    if (written == static_cast<ssize_t>(reply.size()) && on_init_answered) on_init_answered();
+    return written;
+}
+
+// What libfuse 3.14 cannot negotiate: HANDLE_KILLPRIV_V2 and FUSE over
+// io_uring (a flags2 bit, which counts only with FUSE_INIT_EXT).
+void SessionIo::patch_init_reply(std::vector<std::byte>& reply) {
     constexpr std::size_t flags_at = out_header_bytes + offsetof(fuse_init_out, flags);
-    if ((kernel_init_flags_ & FUSE_HANDLE_KILLPRIV_V2) != 0 && reply.size() >= flags_at + 4 &&
-        field_at<std::int32_t>(reply.data(), offsetof(fuse_out_header, error)) == 0) {
-        const std::uint32_t flags = field_at<std::uint32_t>(reply.data(), flags_at) | FUSE_HANDLE_KILLPRIV_V2;
-        std::memcpy(reply.data() + flags_at, &flags, sizeof flags);
+    constexpr std::size_t flags2_at = out_header_bytes + offsetof(fuse_init_out, flags2);
+    if (reply.size() < flags2_at + 4 || field_at<std::int32_t>(reply.data(), offsetof(fuse_out_header, error)) != 0) return;
+    std::uint32_t flags = field_at<std::uint32_t>(reply.data(), flags_at);
+    std::uint32_t flags2 = field_at<std::uint32_t>(reply.data(), flags2_at);
+    if ((kernel_init_flags_ & FUSE_HANDLE_KILLPRIV_V2) != 0) {
+        flags |= FUSE_HANDLE_KILLPRIV_V2;
         asked_killpriv_v2_ = true;
     }
-    const ssize_t written = ::write(target, reply.data(), reply.size());
-    return written;
+    const std::uint32_t uring_bit = static_cast<std::uint32_t>(uring::over_io_uring_flag >> 32);
+    const bool offered = (kernel_init_flags_ & FUSE_INIT_EXT) != 0 && (kernel_init_flags2_ & uring_bit) != 0;
+    offered_io_uring_ = offered;
+    if (offered && want_io_uring_) {
+        flags |= FUSE_INIT_EXT;
+        flags2 |= uring_bit;
+        asked_io_uring_ = true;
+    }
+    std::memcpy(reply.data() + flags_at, &flags, sizeof flags);
+    std::memcpy(reply.data() + flags2_at, &flags2, sizeof flags2);
 }
 
 }  // namespace mapfs

@@ -37,6 +37,11 @@ public:
     void replay_init(std::vector<std::byte> request);
     // Called once with the INIT request, as the kernel sent it (not a replay).
     std::function<void(std::span<const std::byte>)> on_init_request;
+    // Called once the kernel has taken this server's INIT reply (not a
+    // replayed one): what waits for an initialized connection (io_uring
+    // registration: with io_uring taken, the kernel holds every request
+    // back until the rings are registered) starts here.
+    std::function<void()> on_init_answered;
 
     // The descriptor this thread reads requests from and replies on; -1 for
     // the session's. A reply must go back on the descriptor its request came
@@ -47,9 +52,20 @@ public:
     // offered it).
     bool asked_killpriv_v2() const noexcept { return asked_killpriv_v2_.load(); }
 
+    // Before INIT: ask for FUSE over io_uring when the kernel offers it.
+    void want_io_uring(bool wanted) noexcept { want_io_uring_ = wanted; }
+    // After INIT: whether the kernel offered io_uring, and whether the reply
+    // took it (the rings may then be registered).
+    bool kernel_offered_io_uring() const noexcept { return offered_io_uring_.load(); }
+    bool asked_io_uring() const noexcept { return asked_io_uring_.load(); }
+
 private:
     static ssize_t read_hook(int fd, void* buffer, std::size_t length, void* userdata);
     static ssize_t writev_hook(int fd, struct iovec* iov, int count, void* userdata);
+    static ssize_t splice_receive_hook(int fd_in, off_t* offset_in, int fd_out, off_t* offset_out, std::size_t length,
+                                       unsigned int flags, void* userdata);
+    static ssize_t splice_send_hook(int fd_in, off_t* offset_in, int fd_out, off_t* offset_out, std::size_t length,
+                                    unsigned int flags, void* userdata);
     ssize_t read(int fd, void* buffer, std::size_t length);
     ssize_t writev(int fd, struct iovec* iov, int count);
     bool is_init_reply(const struct iovec* iov, int count);
@@ -61,7 +77,13 @@ private:
     std::uint64_t init_unique_ = 0;          // the INIT being answered
     bool init_answered_ = false;
     std::uint32_t kernel_init_flags_ = 0;
+    std::uint32_t kernel_init_flags2_ = 0;
     std::atomic<bool> asked_killpriv_v2_{false};
+    bool want_io_uring_ = false;
+    std::atomic<bool> offered_io_uring_{false};
+    std::atomic<bool> asked_io_uring_{false};
+
+    void patch_init_reply(std::vector<std::byte>& reply);
 };
 
 }  // namespace mapfs

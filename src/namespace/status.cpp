@@ -144,6 +144,7 @@ std::string status_json(const StatusContext& context) {
                                 {"takeovers", context.serving.takeovers},
                                 {"resend", context.serving.resend},
                                 {"transport", context.serving.transport},
+                                {"ring_requests", context.serving.ring_requests},
                                 {"late_invalidations", context.late_invalidations},
                                 {"reloads", {{"count", context.reload.count},
                                              {"last_accepted", context.reload.accepted},

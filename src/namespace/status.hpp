@@ -43,6 +43,7 @@ struct Serving {
     std::uint64_t takeovers = 0;
     bool resend = false;  // the kernel sends requests a dead server had again
     std::string transport = "/dev/fuse";
+    std::uint64_t ring_requests = 0;  // answered through io_uring
 };
 
 // What the report is made of.

@@ -80,6 +80,11 @@ bool is_mounted(const std::filesystem::path& mountpoint) {
     return false;
 }
 
+std::string forced_transport() {
+    const char* transport = std::getenv("MAPFS_TEST_TRANSPORT");
+    return transport != nullptr ? transport : "";
+}
+
 MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
                            std::filesystem::path log_file, const std::vector<std::string>& environment,
                            const std::vector<std::string>& wrapper)
@@ -99,6 +104,12 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
     argv_strings.push_back(mapfs_binary());
     argv_strings.push_back("-f");
     argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
+    // The whole suite again over FUSE's io_uring transport (.ci/run).
+    const bool names_transport = std::any_of(arguments.begin(), arguments.end(), [](const std::string& argument) {
+        return argument.find("transport=") != std::string::npos;
+    });
+    if (!forced_transport().empty() && !names_transport)
+        argv_strings.insert(argv_strings.end(), {"-o", "transport=" + forced_transport()});
     pid_ = ::fork();
     if (pid_ == 0) {
         const int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -67,6 +67,9 @@ private:
 
 bool is_mounted(const std::filesystem::path& mountpoint);
 std::string mapfs_binary();
+// MAPFS_TEST_TRANSPORT: the transport every mount of this run is given,
+// unless its arguments name one; "" when none is.
+std::string forced_transport();
 
 // A test with a temp dir holding backing files, a mount point and a log.
 class MountTest : public ::testing::Test {

@@ -18,9 +18,9 @@ from pathlib import Path
 # resolve; libspdlog1.10 is the real one), and the tools the tests use.
 PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "fuse3", "libfuse3-3", "libspdlog1.10", "libtomlplusplus3",
-    "libsystemd0", "python3", "strace", "procps", "util-linux", "kmod",
+    "libsystemd0", "liburing2", "python3", "strace", "procps", "util-linux", "kmod",
 ]
-ROOT_VERSION = "2"  # bump when PACKAGES changes: a cached root is then made again
+ROOT_VERSION = "3"  # bump when PACKAGES changes: a cached root is then made again
 
 
 class CommandFailed(Exception):

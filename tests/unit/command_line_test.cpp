@@ -22,6 +22,7 @@ namespace {
 using mapfs::Access;
 using mapfs::build_config;
 using mapfs::CacheMode;
+using mapfs::TransportChoice;
 using mapfs::CommandLine;
 using mapfs::Config;
 using mapfs::ConfigErrors;
@@ -423,6 +424,18 @@ TEST_F(BuildConfig, MountFuse3Style) {
     EXPECT_EQ(config.mountpoint, std::optional<std::string>(mountpoint));
     EXPECT_TRUE(config.options.kernel_options.empty());
     ASSERT_EQ(config.windows.size(), 1u);
+}
+
+TEST_F(BuildConfig, TransportOptionInEverySpelling) {
+    EXPECT_EQ(build_ok({image.c_str(), mountpoint.c_str()}).options.transport, TransportChoice::automatic);
+    for (const char* spelling : {"transport=uring", "transport=io_uring"})
+        EXPECT_EQ(build_ok({image.c_str(), mountpoint.c_str(), "-o", spelling}).options.transport, TransportChoice::io_uring);
+    for (const char* spelling : {"transport=dev", "transport=fuse"})
+        EXPECT_EQ(build_ok({image.c_str(), mountpoint.c_str(), "-o", spelling}).options.transport, TransportChoice::dev_fuse);
+    Built built = build({image.c_str(), mountpoint.c_str(), "-o", "transport=rdma"});
+    ASSERT_EQ(built.errors.all().size(), 1u) << built.errors.to_string();
+    EXPECT_TRUE(contains(built.errors.all()[0].message, "unknown transport \"rdma\" (use auto, uring or dev)"))
+        << built.errors.to_string();
 }
 
 TEST_F(BuildConfig, UnknownMountOption) {

@@ -13,6 +13,7 @@ namespace {
 using mapfs::Access;
 using mapfs::CacheMode;
 using mapfs::PageMode;
+using mapfs::TransportChoice;
 using mapfs::Config;
 using mapfs::ConfigError;
 using mapfs::ConfigErrors;
@@ -143,6 +144,14 @@ fsname = "images"
     EXPECT_EQ(config.options.umask, std::optional<mode_t>(027));
     EXPECT_EQ(config.options.fsname, "images");
     EXPECT_EQ(parsed("[options]\ncache = \"keep\"\n").options.cache, CacheMode::keep);
+}
+
+TEST(TomlConfig, Transport) {
+    EXPECT_EQ(parsed("[options]\ntransport = \"uring\"\n").options.transport, TransportChoice::io_uring);
+    EXPECT_EQ(parsed("[options]\ntransport = \"dev\"\n").options.transport, TransportChoice::dev_fuse);
+    EXPECT_EQ(parsed("").options.transport, TransportChoice::automatic);
+    const ConfigError error = only_error("[options]\ntransport = \"rings\"\n");
+    EXPECT_TRUE(contains(error.message, "use auto, uring or dev")) << error.to_string();
 }
 
 TEST(TomlConfig, SizesAsStringsAndIntegers) {

@@ -1,0 +1,304 @@
+#include "fuse/uring_transport.hpp"
+
+#include <fuse_lowlevel.h>
+#include <linux/fuse.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+
+#include "base/log.hpp"
+#include "fuse/uring_protocol.hpp"
+#include "mapping/fault_guard.hpp"
+#include "mapping/mapping.hpp"
+
+namespace mapfs {
+
+namespace {
+
+// Room in front of the payload for the request's headers, so that the
+// whole request lies in one piece for libfuse.
+constexpr std::size_t header_room = 4096;
+static_assert(header_room >= sizeof(fuse_in_header) + uring::op_header_bytes);
+// How long an idle worker waits before it looks at the stop flag again.
+constexpr long long idle_wait_ns = 200'000'000;
+
+// "0-3,5" -> 5
+unsigned count_cpu_list(const std::string& list) {
+    unsigned count = 0;
+    std::size_t start = 0;
+    while (start < list.size()) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        const std::string part = list.substr(start, comma - start);
+        const std::size_t dash = part.find('-');
+        try {
+            count += dash == std::string::npos ? 1 : static_cast<unsigned>(std::stoul(part.substr(dash + 1)) - std::stoul(part.substr(0, dash)) + 1);
+        } catch (const std::exception&) {
+        }
+        start = comma + 1;
+    }
+    return count;
+}
+
+// A 128-byte SQE (IORING_SETUP_SQE128) whose last 80 bytes are the command.
+bool prepare_command(io_uring& ring, int fd, std::uint32_t command, const iovec* iov, std::uint64_t commit_id,
+                     std::uint16_t qid) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    if (sqe == nullptr) return false;
+    io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, iov, 2, 0);
+    sqe->cmd_op = command;
+    uring::CommandRequest request;
+    request.commit_id = commit_id;
+    request.qid = qid;
+    static_assert(sizeof request <= 80);
+    unsigned char* area = sqe->cmd;
+    std::memset(area, 0, 80);
+    std::memcpy(area, &request, sizeof request);
+    return true;
+}
+
+}  // namespace
+
+// One thread, one io_uring, one ring entry, on one queue.
+class UringTransport::Worker {
+public:
+    Worker(fuse_session* session, int fd, unsigned qid, std::size_t max_payload, const std::atomic<bool>& stopping,
+           std::shared_ptr<std::atomic<unsigned>> finished, std::atomic<std::uint64_t>& answered)
+        : session_(session), fd_(fd), qid_(qid), max_payload_(max_payload), stopping_(stopping), finished_(std::move(finished)),
+          answered_(answered) {}
+    ~Worker() { join(); }
+
+    // Starts the thread; waits until its entry is registered. 0 or errno.
+    int start();
+    void join() noexcept {
+        if (thread_.joinable()) thread_.join();
+    }
+
+    bool capture(const iovec* iov, int count, ssize_t& written) noexcept;
+    static thread_local Worker* current;
+
+private:
+    int set_up();
+    void serve();
+    void answer_request();
+    void report(int status);
+
+    fuse_session* session_;
+    int fd_;
+    unsigned qid_;
+    std::size_t max_payload_;
+    const std::atomic<bool>& stopping_;
+    std::shared_ptr<std::atomic<unsigned>> finished_;
+    std::atomic<std::uint64_t>& answered_;
+    io_uring ring_{};
+    bool ring_made_ = false;
+    Mapping header_;
+    Mapping payload_;  // header_room, then max_payload_
+    iovec iov_[2]{};
+    bool replied_ = false;
+    std::uint64_t answering_ = 0;  // the unique of the request in the entry
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable started_;
+    int status_ = -1;  // -1 until set_up() has an answer
+};
+
+thread_local UringTransport::Worker* UringTransport::Worker::current = nullptr;
+
+int UringTransport::Worker::start() {
+    thread_ = std::thread([this] {
+        serve();
+        ++*finished_;
+    });
+    std::unique_lock lock(mutex_);
+    started_.wait(lock, [this] { return status_ >= 0; });
+    return status_;
+}
+
+void UringTransport::Worker::report(int status) {
+    std::lock_guard lock(mutex_);
+    status_ = status;
+    started_.notify_all();
+}
+
+// In the serving thread: the submitter of the ring's commands is the task
+// the kernel sends their completions to.
+int UringTransport::Worker::set_up() {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(qid_, &cpus);
+    ::pthread_setaffinity_np(::pthread_self(), sizeof cpus, &cpus);  // an offline CPU: run anywhere
+    auto header = Mapping::map(-1, 0, page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    auto payload = Mapping::map(-1, 0, header_room + max_payload_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (!header || !payload) return ENOMEM;
+    header_ = std::move(*header);
+    payload_ = std::move(*payload);
+    iov_[0] = {header_.bytes().data(), sizeof(uring::RequestHeader)};
+    iov_[1] = {payload_.bytes().data() + header_room, max_payload_};
+    io_uring_params params{};
+    params.flags = IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+    int result = io_uring_queue_init_params(4, &ring_, &params);
+    if (result == -EINVAL) {
+        params = io_uring_params{};
+        params.flags = IORING_SETUP_SQE128;
+        result = io_uring_queue_init_params(4, &ring_, &params);
+    }
+    if (result < 0) return -result;
+    ring_made_ = true;
+    if (!prepare_command(ring_, fd_, uring::command_register, iov_, 0, static_cast<std::uint16_t>(qid_))) return EBUSY;
+    if ((result = io_uring_submit(&ring_)) < 0) return -result;
+    // A refused registration completes at once; an accepted one waits for
+    // the first request.
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_peek_cqe(&ring_, &cqe) == 0 && cqe != nullptr && cqe->res < 0) {
+        result = -cqe->res;
+        io_uring_cqe_seen(&ring_, cqe);
+        return result;
+    }
+    return 0;
+}
+
+void UringTransport::Worker::serve() {
+    const int status = set_up();
+    report(status);
+    if (status != 0) {
+        if (ring_made_) io_uring_queue_exit(&ring_);
+        return;
+    }
+    bool answered = false;
+    while (!stopping_.load(std::memory_order_relaxed)) {
+        io_uring_cqe* cqe = nullptr;
+        __kernel_timespec wait{0, idle_wait_ns};
+        const int result = answered ? io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &wait, nullptr)
+                                    : io_uring_wait_cqe_timeout(&ring_, &cqe, &wait);
+        answered = false;
+        if (result == -ETIME || result == -EINTR || cqe == nullptr) continue;
+        const int outcome = cqe->res;
+        io_uring_cqe_seen(&ring_, cqe);
+        // ENOTCONN, ECANCELED: unmounted, or the connection ended.
+        if (outcome < 0) break;
+        answer_request();
+        answered_.fetch_add(1, std::memory_order_relaxed);
+        answered = true;
+    }
+    io_uring_queue_exit(&ring_);
+}
+
+void UringTransport::Worker::answer_request() {
+    auto* header = reinterpret_cast<uring::RequestHeader*>(header_.bytes().data());
+    fuse_in_header in;
+    std::memcpy(&in, header->in_out, sizeof in);
+    const std::uint64_t commit_id = header->entry.commit_id;
+    const std::size_t payload = header->entry.payload_bytes;
+    replied_ = false;
+    if (in.len >= sizeof in + payload && in.len - sizeof in - payload <= uring::op_header_bytes && payload <= max_payload_) {
+        const std::size_t op_bytes = in.len - sizeof in - payload;
+        std::byte* request = payload_.bytes().data() + header_room - sizeof in - op_bytes;
+        std::memcpy(request, &in, sizeof in);
+        std::memcpy(request + sizeof in, header->op_in, op_bytes);
+        fuse_buf buffer{};
+        buffer.mem = request;
+        buffer.size = in.len;
+        answering_ = in.unique;
+        current = this;
+        fuse_session_process_buf(session_, &buffer);
+        current = nullptr;
+    }
+    if (!replied_) {
+        // Malformed, or a callback that did not answer: the entry must go back.
+        const fuse_out_header out{sizeof(fuse_out_header), -EIO, in.unique};
+        std::memcpy(header->in_out, &out, sizeof out);
+        header->entry.payload_bytes = 0;
+    }
+    // The ring has room: one command is ever in flight.
+    prepare_command(ring_, fd_, uring::command_commit_and_fetch, iov_, commit_id, static_cast<std::uint16_t>(qid_));
+}
+
+bool UringTransport::Worker::capture(const iovec* iov, int count, ssize_t& written) noexcept {
+    auto* header = reinterpret_cast<uring::RequestHeader*>(header_.bytes().data());
+    if (count < 1 || iov[0].iov_len != sizeof(fuse_out_header)) return false;
+    fuse_out_header out;
+    std::memcpy(&out, iov[0].iov_base, sizeof out);
+    // A notification (unique 0) sent while answering goes to /dev/fuse.
+    if (replied_ || out.unique != answering_) return false;
+    std::size_t total = 0;
+    for (int i = 1; i < count; ++i) total += iov[i].iov_len;
+    std::byte* into = payload_.bytes().data() + header_room;
+    bool copied = total <= max_payload_;
+    for (int i = 1; i < count && copied; ++i) {
+        // The mapped bytes of a read: a file that shrank faults here.
+        copied = guarded_copy(into, iov[i].iov_base, iov[i].iov_len) == 0;
+        into += iov[i].iov_len;
+    }
+    if (!copied) {
+        out.error = -EIO;
+        total = 0;
+    }
+    out.len = static_cast<std::uint32_t>(sizeof out + total);
+    std::memcpy(header->in_out, &out, sizeof out);
+    header->entry.payload_bytes = static_cast<std::uint32_t>(total);
+    replied_ = true;
+    written = static_cast<ssize_t>(sizeof out + total);
+    return true;
+}
+
+UringTransport::UringTransport() = default;
+UringTransport::~UringTransport() { stop(); }
+
+bool UringTransport::enabled_in_kernel() noexcept {
+    std::ifstream parameter("/sys/module/fuse/parameters/enable_uring");
+    char value = 'N';
+    return parameter >> value && (value == 'Y' || value == 'y' || value == '1');
+}
+
+unsigned UringTransport::possible_cpus() noexcept {
+    std::ifstream file("/sys/devices/system/cpu/possible");
+    std::string list;
+    std::getline(file, list);
+    const unsigned count = count_cpu_list(list);
+    return count > 0 ? count : static_cast<unsigned>(std::thread::hardware_concurrency());
+}
+
+int UringTransport::start(fuse_session* session, int fd, std::size_t max_payload_bytes,
+                          std::atomic<std::uint64_t>& answered) {
+    queues_ = possible_cpus();
+    stopping_ = false;
+    for (unsigned qid = 0; qid < queues_; ++qid) {
+        for (unsigned i = 0; i < threads_per_queue; ++i) {
+            workers_.push_back(std::make_unique<Worker>(session, fd, qid, max_payload_bytes, stopping_, finished_, answered));
+            if (const int error = workers_.back()->start(); error != 0) {
+                stop();
+                return error;
+            }
+        }
+    }
+    running_ = true;
+    return 0;
+}
+
+void UringTransport::stop() noexcept {
+    stopping_ = true;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (*finished_ < workers_.size() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (*finished_ < workers_.size()) {
+        log::warn("a thread serving io_uring requests is stuck; leaving it behind");
+        for (std::unique_ptr<Worker>& worker : workers_) worker.release();  // still in use by its thread
+    }
+    workers_.clear();
+    running_ = false;
+}
+
+bool UringTransport::capture_reply(const struct iovec* iov, int count, ssize_t& written) noexcept {
+    Worker* worker = Worker::current;
+    return worker != nullptr && worker->capture(iov, count, written);
+}
+
+}  // namespace mapfs

@@ -1,0 +1,81 @@
+// FUSE over io_uring (Linux 6.14, off until root sets
+// /sys/module/fuse/parameters/enable_uring): requests come through ring
+// entries instead of read(2) on /dev/fuse. libfuse 3.14 knows nothing of
+// it, so mapfs drives the rings itself and hands each request to libfuse as
+// if it had been read from /dev/fuse:
+//
+//  - one queue per possible CPU (the kernel routes a request to the queue
+//    of the CPU its caller runs on, and uses the rings only once every
+//    queue has an entry), served by `threads_per_queue` threads pinned to
+//    that CPU, each with an io_uring of its own and one entry: an entry is
+//    waiting only while its thread is idle, so a slow request on one thread
+//    never holds requests back that another could take;
+//  - the kernel writes a request's headers into the entry's header buffer
+//    and its data into the payload buffer; the headers are copied in front
+//    of the payload (into room kept there), which makes the /dev/fuse
+//    layout libfuse parses without copying the data;
+//  - the reply goes through SessionIo's writev hook, which sees that its
+//    thread serves a ring entry and copies the reply into the entry (the
+//    mapped bytes of a read once, under the SIGBUS guard) instead of
+//    writing to /dev/fuse; COMMIT_AND_FETCH then sends it and waits for
+//    the next request in one system call.
+//
+// /dev/fuse still carries FORGET, INTERRUPT and notifications, so the
+// session loop keeps reading it.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+struct fuse_session;
+
+namespace mapfs {
+
+class UringTransport {
+public:
+    UringTransport();
+    UringTransport(const UringTransport&) = delete;
+    UringTransport& operator=(const UringTransport&) = delete;
+    ~UringTransport();
+
+    // What /sys/module/fuse/parameters/enable_uring says.
+    static bool enabled_in_kernel() noexcept;
+    // The kernel's number of queues: its possible CPUs.
+    static unsigned possible_cpus() noexcept;
+
+    // Registers the entries and starts serving; returns once every queue
+    // has its entries (the kernel then sends requests through the rings),
+    // or with the errno that stopped it (the mount stays on /dev/fuse).
+    // `answered` counts the requests answered through the rings.
+    int start(fuse_session* session, int fd, std::size_t max_payload_bytes, std::atomic<std::uint64_t>& answered);
+    // Stops the threads: an idle one wakes within its wait's timeout; one
+    // still in a request after 2 s is left behind (the process is about to
+    // end) rather than waited for.
+    void stop() noexcept;
+    bool running() const noexcept { return running_.load(); }
+    unsigned queues() const noexcept { return queues_; }
+
+    // For SessionIo's writev hook: when this thread is answering a ring
+    // request, stores the reply in its entry and returns true (`written`
+    // is what writev returns).
+    static bool capture_reply(const struct iovec* iov, int count, ssize_t& written) noexcept;
+
+    static constexpr unsigned threads_per_queue = 2;
+
+private:
+    class Worker;
+
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::atomic<bool> running_{false};
+    std::atomic<bool> stopping_{false};
+    std::shared_ptr<std::atomic<unsigned>> finished_ = std::make_shared<std::atomic<unsigned>>(0);
+    unsigned queues_ = 0;
+};
+
+}  // namespace mapfs

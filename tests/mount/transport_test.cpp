@@ -1,0 +1,160 @@
+// Which transport carries the requests, and that io_uring carries them
+// right. The io_uring tests turn the kernel's enable_uring on (root) and
+// put the old value back, whatever happens; where the kernel has no
+// io_uring for FUSE they are skipped, saying why.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "mount_fixture.hpp"
+
+namespace mapfs::testing {
+namespace {
+
+const char* const enable_uring = "/sys/module/fuse/parameters/enable_uring";
+
+// Sets enable_uring for the test's life and puts the old value back.
+class UringSwitch {
+public:
+    explicit UringSwitch(bool on) {
+        std::ifstream current(enable_uring);
+        if (!(current >> old_)) return;
+        std::ofstream set(enable_uring);
+        set << (on ? "Y" : "N") << "\n";
+        set.flush();
+        available_ = static_cast<bool>(set);
+    }
+    ~UringSwitch() {
+        if (old_.empty()) return;
+        std::ofstream back(enable_uring);
+        back << old_ << "\n";
+    }
+    bool available() const noexcept { return available_; }
+
+private:
+    std::string old_;
+    bool available_ = false;
+};
+
+class TransportTest : public MountTest {
+protected:
+    std::string status_field(const std::string& field) {
+        return python("import json\nprint(json.load(open('.mapfs/status'))[sys.argv[1]])", {field});
+    }
+};
+
+TEST_F(TransportTest, OffInTheKernelMeansDevFuseAndTheLogSaysHowToTurnItOn) {
+    UringSwitch off(false);
+    if (!off.available()) GTEST_SKIP() << "this kernel has no " << enable_uring;
+    mount_args({"-w", "a:anon,size=4096", mnt.string(), "-o", "transport=uring"});
+    ok("cat mnt/a > /dev/null");
+    EXPECT_EQ(status_field("transport"), "/dev/fuse\n");
+    EXPECT_NE(daemon->log().find("requests come through /dev/fuse, not io_uring: it is off in the kernel (as root: echo Y > "
+                                 "/sys/module/fuse/parameters/enable_uring"),
+              std::string::npos)
+        << daemon->log();
+}
+
+// With a supervisor keeping the mount for a takeover, auto stays on
+// /dev/fuse: the kernel resends only what was read from there.
+TEST_F(TransportTest, AutoStaysOnDevFuseWhileTheMountIsKeptForATakeover) {
+    if (!forced_transport().empty()) GTEST_SKIP() << "this run gives every mount transport=" << forced_transport();
+    UringSwitch on(true);
+    if (!on.available()) GTEST_SKIP() << "this kernel has no " << enable_uring;
+    mount_args({"-w", "a:anon,size=4096", mnt.string()});
+    ok("cat mnt/a > /dev/null");
+    EXPECT_EQ(status_field("transport"), "/dev/fuse\n");
+    EXPECT_EQ(status_field("failover"), "supervisor\n");
+    EXPECT_NE(daemon->log().find("the mount is kept for a takeover, and the kernel resends only requests read from /dev/fuse"),
+              std::string::npos)
+        << daemon->log();
+}
+
+class UringTest : public TransportTest {
+protected:
+    std::unique_ptr<UringSwitch> uring = std::make_unique<UringSwitch>(true);
+
+    void SetUp() override {
+        if (!uring->available()) GTEST_SKIP() << "this kernel has no " << enable_uring;
+    }
+
+    void mount_uring(const std::vector<std::string>& windows) {
+        std::vector<std::string> arguments = windows;
+        arguments.insert(arguments.end(), {mnt.string(), "-o", "transport=uring"});
+        mount_args(arguments);
+        if (status_field("transport") != "io_uring\n")
+            GTEST_SKIP() << "the kernel did not serve this mount through io_uring; log:\n" << daemon->log();
+    }
+};
+
+TEST_F(UringTest, ReadsWritesAndMappingsGoThroughTheRings) {
+    backing("disk.img", pattern_bytes(8 << 20, 5));
+    mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=write,cache=none", "-w",
+                 "c:file=" + (dir / "disk.img").string() + ",access=read", "-w", "m:anon,size=1MiB"});
+    EXPECT_EQ(status_field("failover"), "none\n");
+    EXPECT_NE(daemon->log().find("requests come through io_uring"), std::string::npos) << daemon->log();
+    const long before = std::stol(status_field("ring_requests"));
+    ok("cmp mnt/w disk.img && cmp mnt/c disk.img");
+    // 16 MiB in reads of at most 1 MiB: at least 16 requests on the rings.
+    EXPECT_GE(std::stol(status_field("ring_requests")), before + 16);
+    ok("head -c 3M /dev/urandom > chunk && dd if=chunk of=mnt/w bs=1M seek=2 conv=notrunc,fsync status=none");
+    ok("dd if=disk.img bs=1M skip=2 count=3 status=none | cmp - chunk");
+    ok("dd if=mnt/w bs=1M skip=2 count=3 status=none | cmp - chunk");
+    const std::string output = python(R"(
+m = mmap.mmap(os.open('m', os.O_RDWR), 1 << 20)
+m[4096:4101] = b'rings'
+m.flush()
+print(os.pread(os.open('m', os.O_RDONLY), 5, 4096), sorted(os.listdir('.')))
+)");
+    EXPECT_EQ(output, "b'rings' ['c', 'm', 'w']\n");
+    // Errors travel back through the ring too.
+    EXPECT_NE(run("printf x > mnt/c").status, 0);
+    EXPECT_NE(run("cat mnt/nothing").output.find("No such file"), std::string::npos);
+}
+
+TEST_F(UringTest, FioVerifiesRandomReadsAndWritesFromFourJobs) {
+    ok("truncate -s 64M disk.img");
+    mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=write,cache=none"});
+    const CommandResult fio = run("fio --name=verify --filename=" + quote(at("w").string()) +
+                                  " --rw=randrw --bs=4k --numjobs=4 --size=16M --offset_increment=16M --direct=1"
+                                  " --verify=crc32c --verify_fatal=1 --group_reporting 2>&1 | grep -E 'err=|verify'");
+    EXPECT_EQ(fio.status, 0) << fio.output;
+    EXPECT_NE(fio.output.find("err= 0"), std::string::npos) << fio.output;
+    EXPECT_EQ(status_field("transport"), "io_uring\n");
+}
+
+// A slow request (a read faulting on a SIGSTOPped FUSE mount) holds one
+// ring thread; the other thread of that CPU's queue answers the rest.
+TEST_F(UringTest, ASlowRequestDoesNotHoldTheOthersBack) {
+    const std::filesystem::path inner_mnt = dir / "inner";
+    std::filesystem::create_directory(inner_mnt);
+    const auto inner_file = backing("inner.img", pattern_bytes(65536, 9));
+    MountedMapfs inner({inner_file.string(), inner_mnt.string(), "-o", "nosupervisor,transport=dev"}, inner_mnt,
+                       dir / "inner.log");
+    ASSERT_TRUE(inner.live()) << inner.log();
+    mount_uring({"-w", "s:file=" + (inner_mnt / "inner.img").string() + ",access=read,cache=none", "-w", "a:anon,size=4096"});
+    ASSERT_EQ(::kill(inner.pid(), SIGSTOP), 0);
+    struct Resume {
+        pid_t pid;
+        ~Resume() { ::kill(pid, SIGCONT); }
+    } resume{inner.pid()};
+    CommandResult stuck;
+    std::thread reading([&] { stuck = run("timeout 60 dd if=" + quote(at("s").string()) + " bs=4k count=1 status=none | wc -c"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Pinned to the CPU the stuck reader may be on, and to the other.
+    const auto started = std::chrono::steady_clock::now();
+    for (int cpu = 0; cpu < 2; ++cpu)
+        EXPECT_EQ(run("timeout 10 taskset -c " + std::to_string(cpu) + " cat " + quote(at("a").string()) + " | wc -c").output,
+                  "4096\n")
+            << "cpu " << cpu;
+    // Answered while the slow request still waits, not after it.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    ::kill(inner.pid(), SIGCONT);
+    reading.join();
+    EXPECT_EQ(stuck.output, "4096\n") << stuck.output;
+    // The outer mount holds the inner one's file: it goes first.
+    EXPECT_EQ(daemon->unmount(), 0);
+}
+
+}  // namespace
+}  // namespace mapfs::testing
