@@ -3,8 +3,6 @@
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <liburing.h>
-#include <pthread.h>
-#include <sched.h>
 #include <sys/mman.h>
 
 #include <cerrno>
@@ -131,10 +129,9 @@ void UringTransport::Worker::report(int status) {
 // In the serving thread: the submitter of the ring's commands is the task
 // the kernel sends their completions to.
 int UringTransport::Worker::set_up() {
-    cpu_set_t cpus;
-    CPU_ZERO(&cpus);
-    CPU_SET(qid_, &cpus);
-    ::pthread_setaffinity_np(::pthread_self(), sizeof cpus, &cpus);  // an offline CPU: run anywhere
+    // Not pinned to the queue's CPU: measured on 2 CPUs, a pinned server
+    // shares the CPU with a lone synchronous caller and halves its rate
+    // (bench/RESULTS.md), while free threads lose little with 4 callers.
     auto header = Mapping::map(-1, 0, page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     auto payload = Mapping::map(-1, 0, header_room + max_payload_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     if (!header || !payload) return ENOMEM;
@@ -142,13 +139,13 @@ int UringTransport::Worker::set_up() {
     payload_ = std::move(*payload);
     iov_[0] = {header_.bytes().data(), sizeof(uring::RequestHeader)};
     iov_[1] = {payload_.bytes().data() + header_room, max_payload_};
-    io_uring_params params{};
-    params.flags = IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
-    int result = io_uring_queue_init_params(4, &ring_, &params);
-    if (result == -EINVAL) {
-        params = io_uring_params{};
-        params.flags = IORING_SETUP_SQE128;
-        result = io_uring_queue_init_params(4, &ring_, &params);
+    // Completions run only when this thread asks for them (it does nothing
+    // else); older kernels get the plain ring.
+    int result = -EINVAL;
+    for (const unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0u}) {
+        io_uring_params params{};
+        params.flags = IORING_SETUP_SQE128 | flags;
+        if ((result = io_uring_queue_init_params(4, &ring_, &params)) != -EINVAL) break;
     }
     if (result < 0) return -result;
     ring_made_ = true;
