@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+
+#include <unistd.h>
 
 namespace mapfs {
 namespace {
@@ -66,6 +69,18 @@ int guarded_move(void* destination, const void* source, std::size_t length) noex
 
 int guarded_zero(void* destination, std::size_t length) noexcept {
     return guarded([&] { std::memset(destination, 0, length); });
+}
+
+int guarded_touch(const void* source, std::size_t length) noexcept {
+    if (length == 0) return 0;
+    static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const auto* bytes = static_cast<const volatile unsigned char*>(source);
+    return guarded([&] {
+        // The first byte of the range, of each page after it, and the last.
+        const std::size_t into_page = reinterpret_cast<std::uintptr_t>(source) % page;
+        for (std::size_t at = 0; at < length; at += page - (at == 0 ? into_page : 0)) (void)bytes[at];
+        (void)bytes[length - 1];
+    });
 }
 
 }  // namespace mapfs

@@ -3,9 +3,8 @@
 // SIGBUS. Inside a guarded copy that signal becomes EIO for the one request
 // instead of killing the daemon with every window and client.
 //
-// Reads need no guard: their bytes are copied by the kernel in writev(2) on
-// /dev/fuse, which fails with EFAULT, and the kernel then ends the request
-// with EIO.
+// A read's bytes are touched (faulted in) under the guard before the reply
+// points the kernel at them (read.cpp says why).
 #pragma once
 
 #include <cstddef>
@@ -21,5 +20,8 @@ int guarded_copy(void* destination, const void* source, std::size_t length) noex
 int guarded_move(void* destination, const void* source, std::size_t length) noexcept;
 // memset to zero, likewise.
 int guarded_zero(void* destination, std::size_t length) noexcept;
+// Reads a byte of every page of the range, which faults in what is not
+// resident: 0, or EIO when a page is gone.
+int guarded_touch(const void* source, std::size_t length) noexcept;
 
 }  // namespace mapfs

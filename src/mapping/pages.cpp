@@ -148,16 +148,6 @@ std::string populate_pages(const Window& window) {
 
 }  // namespace
 
-int fault_in(const std::byte* data, std::size_t length) noexcept {
-    if (length == 0) return 0;
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto first = reinterpret_cast<std::uintptr_t>(data);
-    const std::uintptr_t start = first & ~(page - 1);
-    const std::uintptr_t end = (first + length + page - 1) & ~(page - 1);
-    if (::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ) == 0) return 0;
-    return errno == EINVAL ? 0 : errno;
-}
-
 std::string bring_in_pages(std::span<const std::shared_ptr<Window>> windows) {
     std::vector<const Window*> resident;
     std::vector<const Window*> locked;

@@ -24,10 +24,4 @@ std::string bring_in_pages(std::span<const std::shared_ptr<Window>> windows);
 // Failures are logged.
 void lock_pages_after_fork(std::span<const std::shared_ptr<Window>> windows);
 
-// Maps the pages under [data, data + length) of a mapping, reading them in
-// as needed, without marking them dirty (MADV_POPULATE_READ). 0, EFAULT for
-// bytes that are gone (the file shrank), or another errno; a kernel without
-// MADV_POPULATE_READ counts as 0.
-int fault_in(const std::byte* data, std::size_t length) noexcept;
-
 }  // namespace mapfs

@@ -43,6 +43,7 @@ public:
         InodeNumber ino = kept != previous_window_inode_.end() ? kept->second : numbered(name, window_fingerprint(*window));
         if (ino == 0) ino = next_ino_++;
         registry_.total_window_bytes_ += window->length_bytes();
+        if (window->partition()) registry_.has_attributes_ = true;
         registry_.window_inodes_.push_back(ino);
         add_node(ino, parent, slash == std::string::npos ? name : name.substr(slash + 1), std::move(window));
     }

@@ -88,6 +88,8 @@ public:
 
     std::size_t window_count() const noexcept { return window_inodes_.size(); }
     std::size_t region_count() const noexcept { return region_count_; }
+    // Whether any window has extended attributes (a partition's labels).
+    bool has_attributes() const noexcept { return has_attributes_; }
     std::size_t directory_count() const noexcept { return nodes_.size() - window_inodes_.size(); }
     // Window inodes in configuration order.
     const std::vector<InodeNumber>& window_inodes() const noexcept { return window_inodes_; }
@@ -122,6 +124,7 @@ private:
     Ownership ownership_;
     std::uint64_t total_window_bytes_ = 0;
     std::size_t region_count_ = 0;
+    bool has_attributes_ = false;
     InodeNumber next_free_inode_ = first_window_inode;
 };
 

@@ -88,6 +88,23 @@ TEST_F(DiskImageTest, GptPartitionsCarryTheirNamesAndTypes) {
     EXPECT_NE(status.find("0FC63DAF-8483-4772-8E79-3D69D8477DE4"), std::string::npos) << status;
 }
 
+// Without partition windows, attributes are not supported at all (ENOSYS
+// to the kernel, which then stops asking: `ls -l` asks two of every file),
+// while a partition window's still answer ENODATA for a name it lacks.
+TEST_F(DiskImageTest, AttributesAreUnsupportedWithoutPartitionWindows) {
+    make_image();
+    mount_args({"-w", "plain:file=" + image.string() + ",length=1MiB", mnt.string()});
+    const std::string probe = "import errno\nfor ask in (lambda: os.getxattr(sys.argv[1], 'security.selinux'),\n"
+                              "            lambda: os.listxattr(sys.argv[1])):\n    try:\n        print(ask())\n"
+                              "    except OSError as e:\n        print(errno.errorcode[e.errno])\n";
+    EXPECT_EQ(python(probe, {"plain"}), "ENOTSUP\nENOTSUP\n");
+    daemon.reset();
+    make_gpt("-n 1:2048:+8M");
+    mount_args({"-w", "img:file=" + image.string() + ",partitions", mnt.string()});
+    EXPECT_EQ(python(probe, {"img/p1"}), "ENODATA\n['user.mapfs.partition.type', 'user.mapfs.partition.number', "
+                                         "'user.mapfs.partition.scheme']\n");
+}
+
 // A real file system on a partition window, made and checked by its tools.
 TEST_F(DiskImageTest, Ext4AndVfatOnPartitionWindowsAreClean) {
     make_image();
