@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <array>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
@@ -47,11 +48,12 @@ unsigned count_cpu_list(const std::string& list) {
 
 // A 128-byte SQE (IORING_SETUP_SQE128) whose last 80 bytes are the command.
 bool prepare_command(io_uring& ring, int fd, std::uint32_t command, const iovec* iov, std::uint64_t commit_id,
-                     std::uint16_t qid) {
+                     std::uint16_t qid, std::uint64_t user_data) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     if (sqe == nullptr) return false;
     io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, iov, 2, 0);
     sqe->cmd_op = command;
+    sqe->user_data = user_data;
     uring::CommandRequest request;
     request.commit_id = commit_id;
     request.qid = qid;
@@ -64,7 +66,16 @@ bool prepare_command(io_uring& ring, int fd, std::uint32_t command, const iovec*
 
 }  // namespace
 
-// One thread, one io_uring, one ring entry, on one queue.
+// The buffers of one ring entry.
+struct RingEntry {
+    Mapping header;
+    Mapping payload;  // header_room, then the largest payload
+    iovec iov[2]{};
+    bool replied = false;
+    std::uint64_t answering = 0;  // the unique of the request in it
+};
+
+// One thread, one io_uring, `entries_per_thread` ring entries, on one queue.
 class UringTransport::Worker {
 public:
     Worker(fuse_session* session, int fd, unsigned qid, std::size_t max_payload, const std::atomic<bool>& stopping,
@@ -73,7 +84,7 @@ public:
           answered_(answered) {}
     ~Worker() { join(); }
 
-    // Starts the thread; waits until its entry is registered. 0 or errno.
+    // Starts the thread; waits until its entries are registered. 0 or errno.
     int start();
     void join() noexcept {
         if (thread_.joinable()) thread_.join();
@@ -85,7 +96,7 @@ public:
 private:
     int set_up();
     void serve();
-    void answer_request();
+    void answer_request(std::size_t index);
     void report(int status);
 
     fuse_session* session_;
@@ -97,11 +108,8 @@ private:
     std::atomic<std::uint64_t>& answered_;
     io_uring ring_{};
     bool ring_made_ = false;
-    Mapping header_;
-    Mapping payload_;  // header_room, then max_payload_
-    iovec iov_[2]{};
-    bool replied_ = false;
-    std::uint64_t answering_ = 0;  // the unique of the request in the entry
+    std::array<RingEntry, entries_per_thread> entries_;
+    RingEntry* answering_ = nullptr;  // the entry whose request is in libfuse
     std::thread thread_;
     std::mutex mutex_;
     std::condition_variable started_;
@@ -132,24 +140,29 @@ int UringTransport::Worker::set_up() {
     // Not pinned to the queue's CPU: measured on 2 CPUs, a pinned server
     // shares the CPU with a lone synchronous caller and halves its rate
     // (bench/RESULTS.md), while free threads lose little with 4 callers.
-    auto header = Mapping::map(-1, 0, page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    auto payload = Mapping::map(-1, 0, header_room + max_payload_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    if (!header || !payload) return ENOMEM;
-    header_ = std::move(*header);
-    payload_ = std::move(*payload);
-    iov_[0] = {header_.bytes().data(), sizeof(uring::RequestHeader)};
-    iov_[1] = {payload_.bytes().data() + header_room, max_payload_};
+    for (RingEntry& entry : entries_) {
+        auto header = Mapping::map(-1, 0, page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        auto payload = Mapping::map(-1, 0, header_room + max_payload_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        if (!header || !payload) return ENOMEM;
+        entry.header = std::move(*header);
+        entry.payload = std::move(*payload);
+        entry.iov[0] = {entry.header.bytes().data(), sizeof(uring::RequestHeader)};
+        entry.iov[1] = {entry.payload.bytes().data() + header_room, max_payload_};
+    }
     // Completions run only when this thread asks for them (it does nothing
     // else); older kernels get the plain ring.
     int result = -EINVAL;
     for (const unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0u}) {
         io_uring_params params{};
         params.flags = IORING_SETUP_SQE128 | flags;
-        if ((result = io_uring_queue_init_params(4, &ring_, &params)) != -EINVAL) break;
+        if ((result = io_uring_queue_init_params(2 * entries_per_thread, &ring_, &params)) != -EINVAL) break;
     }
     if (result < 0) return -result;
     ring_made_ = true;
-    if (!prepare_command(ring_, fd_, uring::command_register, iov_, 0, static_cast<std::uint16_t>(qid_))) return EBUSY;
+    for (std::size_t index = 0; index < entries_.size(); ++index) {
+        if (!prepare_command(ring_, fd_, uring::command_register, entries_[index].iov, 0, static_cast<std::uint16_t>(qid_), index))
+            return EBUSY;
+    }
     if ((result = io_uring_submit(&ring_)) < 0) return -result;
     // A refused registration completes at once; an accepted one waits for
     // the first request.
@@ -162,6 +175,8 @@ int UringTransport::Worker::set_up() {
     return 0;
 }
 
+// Answers every request that has arrived, then sends all the answers and
+// waits for the next requests in one system call.
 void UringTransport::Worker::serve() {
     const int status = set_up();
     report(status);
@@ -170,64 +185,76 @@ void UringTransport::Worker::serve() {
         return;
     }
     bool answered = false;
-    while (!stopping_.load(std::memory_order_relaxed)) {
+    bool ended = false;
+    while (!ended && !stopping_.load(std::memory_order_relaxed)) {
         io_uring_cqe* cqe = nullptr;
         __kernel_timespec wait{0, idle_wait_ns};
         const int result = answered ? io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &wait, nullptr)
                                     : io_uring_wait_cqe_timeout(&ring_, &cqe, &wait);
         answered = false;
         if (result == -ETIME || result == -EINTR || cqe == nullptr) continue;
-        const int outcome = cqe->res;
-        io_uring_cqe_seen(&ring_, cqe);
-        // ENOTCONN, ECANCELED: unmounted, or the connection ended.
-        if (outcome < 0) break;
-        answer_request();
-        answered_.fetch_add(1, std::memory_order_relaxed);
-        answered = true;
+        std::array<std::size_t, entries_per_thread> arrived{};
+        std::size_t count = 0;
+        unsigned head = 0;
+        unsigned seen = 0;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            ++seen;
+            // ENOTCONN, ECANCELED: unmounted, or the connection ended.
+            if (cqe->res < 0) ended = true;
+            else if (cqe->user_data < entries_.size() && count < arrived.size()) arrived[count++] = cqe->user_data;
+        }
+        io_uring_cq_advance(&ring_, seen);
+        for (std::size_t i = 0; i < count; ++i) answer_request(arrived[i]);
+        answered_.fetch_add(count, std::memory_order_relaxed);
+        answered = count > 0;
     }
     io_uring_queue_exit(&ring_);
 }
 
-void UringTransport::Worker::answer_request() {
-    auto* header = reinterpret_cast<uring::RequestHeader*>(header_.bytes().data());
+void UringTransport::Worker::answer_request(std::size_t index) {
+    RingEntry& entry = entries_[index];
+    auto* header = reinterpret_cast<uring::RequestHeader*>(entry.header.bytes().data());
     fuse_in_header in;
     std::memcpy(&in, header->in_out, sizeof in);
     const std::uint64_t commit_id = header->entry.commit_id;
     const std::size_t payload = header->entry.payload_bytes;
-    replied_ = false;
+    entry.replied = false;
     if (in.len >= sizeof in + payload && in.len - sizeof in - payload <= uring::op_header_bytes && payload <= max_payload_) {
         const std::size_t op_bytes = in.len - sizeof in - payload;
-        std::byte* request = payload_.bytes().data() + header_room - sizeof in - op_bytes;
+        std::byte* request = entry.payload.bytes().data() + header_room - sizeof in - op_bytes;
         std::memcpy(request, &in, sizeof in);
         std::memcpy(request + sizeof in, header->op_in, op_bytes);
         fuse_buf buffer{};
         buffer.mem = request;
         buffer.size = in.len;
-        answering_ = in.unique;
+        entry.answering = in.unique;
+        answering_ = &entry;
         current = this;
         fuse_session_process_buf(session_, &buffer);
         current = nullptr;
+        answering_ = nullptr;
     }
-    if (!replied_) {
+    if (!entry.replied) {
         // Malformed, or a callback that did not answer: the entry must go back.
         const fuse_out_header out{sizeof(fuse_out_header), -EIO, in.unique};
         std::memcpy(header->in_out, &out, sizeof out);
         header->entry.payload_bytes = 0;
     }
-    // The ring has room: one command is ever in flight.
-    prepare_command(ring_, fd_, uring::command_commit_and_fetch, iov_, commit_id, static_cast<std::uint16_t>(qid_));
+    // The ring has room: each entry has at most one command in flight.
+    prepare_command(ring_, fd_, uring::command_commit_and_fetch, entry.iov, commit_id, static_cast<std::uint16_t>(qid_), index);
 }
 
 bool UringTransport::Worker::capture(const iovec* iov, int count, ssize_t& written) noexcept {
-    auto* header = reinterpret_cast<uring::RequestHeader*>(header_.bytes().data());
-    if (count < 1 || iov[0].iov_len != sizeof(fuse_out_header)) return false;
+    RingEntry* entry = answering_;
+    if (entry == nullptr || count < 1 || iov[0].iov_len != sizeof(fuse_out_header)) return false;
+    auto* header = reinterpret_cast<uring::RequestHeader*>(entry->header.bytes().data());
     fuse_out_header out;
     std::memcpy(&out, iov[0].iov_base, sizeof out);
     // A notification (unique 0) sent while answering goes to /dev/fuse.
-    if (replied_ || out.unique != answering_) return false;
+    if (entry->replied || out.unique != entry->answering) return false;
     std::size_t total = 0;
     for (int i = 1; i < count; ++i) total += iov[i].iov_len;
-    std::byte* into = payload_.bytes().data() + header_room;
+    std::byte* into = entry->payload.bytes().data() + header_room;
     bool copied = total <= max_payload_;
     for (int i = 1; i < count && copied; ++i) {
         // The mapped bytes of a read: a file that shrank faults here.
@@ -241,7 +268,7 @@ bool UringTransport::Worker::capture(const iovec* iov, int count, ssize_t& writt
     out.len = static_cast<std::uint32_t>(sizeof out + total);
     std::memcpy(header->in_out, &out, sizeof out);
     header->entry.payload_bytes = static_cast<std::uint32_t>(total);
-    replied_ = true;
+    entry->replied = true;
     written = static_cast<ssize_t>(sizeof out + total);
     return true;
 }
