@@ -1,5 +1,7 @@
 #include "daemon/handover.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 
@@ -103,6 +105,9 @@ void Handover::stop_storing() {
 
 void Handover::write_state() {
     if (!file_.write(state_)) log::warn("cannot write the handover state; a takeover would remount");
+    // The JSON of 100,000 windows leaves hundreds of MiB of freed heap
+    // behind (measured: 535 MiB resident against 61 without the state).
+    ::malloc_trim(0);
 }
 
 }  // namespace mapfs
