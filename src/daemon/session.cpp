@@ -1,6 +1,7 @@
 #include "daemon/session.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <unistd.h>
@@ -145,7 +146,13 @@ void start_transport(Filesystem& filesystem, UringTransport& rings, fuse_session
     const std::size_t page = page_size();
     const std::size_t payload = (std::max<std::size_t>(filesystem.max_write, 8192) + page - 1) / page * page;
     if (const int error = rings.start(session, fd, payload, filesystem.ring_requests); error != 0) {
-        log::warn("requests come through /dev/fuse: registering the io_uring queues failed: {}", std::strerror(error));
+        // INIT took io_uring, and the kernel now holds every request until
+        // every queue has an entry: there is no way back to /dev/fuse, and
+        // a mount that hangs is worse than none.
+        log::error("registering the io_uring queues failed: {}; the kernel would hold every request, so mapfs "
+                   "unmounts (-o transport=dev avoids io_uring)",
+                   std::strerror(error));
+        ::kill(::getpid(), SIGTERM);
         return;
     }
     filesystem.uring_active = true;
