@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <vector>
 
 #include "base/log.hpp"
 #include "fuse/uring_protocol.hpp"
@@ -73,15 +74,19 @@ struct RingEntry {
     iovec iov[2]{};
     bool replied = false;
     std::uint64_t answering = 0;  // the unique of the request in it
+    // The command in flight, to send again when the kernel asks for that.
+    std::uint32_t command = uring::command_register;
+    std::uint64_t commit_id = 0;
 };
 
 // One thread, one io_uring, `entries_per_thread` ring entries, on one queue.
 class UringTransport::Worker {
 public:
-    Worker(fuse_session* session, int fd, unsigned qid, std::size_t max_payload, const std::atomic<bool>& stopping,
-           std::shared_ptr<std::atomic<unsigned>> finished, std::atomic<std::uint64_t>& answered)
-        : session_(session), fd_(fd), qid_(qid), max_payload_(max_payload), stopping_(stopping), finished_(std::move(finished)),
-          answered_(answered) {}
+    Worker(fuse_session* session, int fd, unsigned qid, std::size_t max_payload,
+           std::shared_ptr<const std::atomic<bool>> stopping, std::shared_ptr<std::atomic<unsigned>> finished,
+           std::atomic<std::uint64_t>& answered)
+        : session_(session), fd_(fd), qid_(qid), max_payload_(max_payload), stopping_(std::move(stopping)),
+          finished_(std::move(finished)), answered_(answered) {}
     ~Worker() { join(); }
 
     // Starts the thread; waits until its entries are registered. 0 or errno.
@@ -97,13 +102,15 @@ private:
     int set_up();
     void serve();
     void answer_request(std::size_t index);
+    bool send(std::size_t index, std::uint32_t command, std::uint64_t commit_id);
+    bool completed(const io_uring_cqe& cqe, std::vector<std::size_t>& arrived);
     void report(int status);
 
     fuse_session* session_;
     int fd_;
     unsigned qid_;
     std::size_t max_payload_;
-    const std::atomic<bool>& stopping_;
+    std::shared_ptr<const std::atomic<bool>> stopping_;  // shared: a stuck thread may outlive the transport
     std::shared_ptr<std::atomic<unsigned>> finished_;
     std::atomic<std::uint64_t>& answered_;
     io_uring ring_{};
@@ -159,10 +166,8 @@ int UringTransport::Worker::set_up() {
     }
     if (result < 0) return -result;
     ring_made_ = true;
-    for (std::size_t index = 0; index < entries_.size(); ++index) {
-        if (!prepare_command(ring_, fd_, uring::command_register, entries_[index].iov, 0, static_cast<std::uint16_t>(qid_), index))
-            return EBUSY;
-    }
+    for (std::size_t index = 0; index < entries_.size(); ++index)
+        if (!send(index, uring::command_register, 0)) return EBUSY;
     if ((result = io_uring_submit(&ring_)) < 0) return -result;
     // A refused registration completes at once; an accepted one waits for
     // the first request.
@@ -186,29 +191,53 @@ void UringTransport::Worker::serve() {
     }
     bool answered = false;
     bool ended = false;
-    while (!ended && !stopping_.load(std::memory_order_relaxed)) {
+    std::vector<std::size_t> arrived;
+    arrived.reserve(entries_.size());
+    while (!ended && !stopping_->load(std::memory_order_relaxed)) {
         io_uring_cqe* cqe = nullptr;
         __kernel_timespec wait{0, idle_wait_ns};
         const int result = answered ? io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &wait, nullptr)
                                     : io_uring_wait_cqe_timeout(&ring_, &cqe, &wait);
-        answered = false;
         if (result == -ETIME || result == -EINTR || cqe == nullptr) continue;
-        std::array<std::size_t, entries_per_thread> arrived{};
-        std::size_t count = 0;
+        arrived.clear();
         unsigned head = 0;
         unsigned seen = 0;
         io_uring_for_each_cqe(&ring_, head, cqe) {
             ++seen;
-            // ENOTCONN, ECANCELED: unmounted, or the connection ended.
-            if (cqe->res < 0) ended = true;
-            else if (cqe->user_data < entries_.size() && count < arrived.size()) arrived[count++] = cqe->user_data;
+            if (!completed(*cqe, arrived)) ended = true;
         }
         io_uring_cq_advance(&ring_, seen);
-        for (std::size_t i = 0; i < count; ++i) answer_request(arrived[i]);
-        answered_.fetch_add(count, std::memory_order_relaxed);
-        answered = count > 0;
+        for (const std::size_t index : arrived) answer_request(index);
+        answered_.fetch_add(arrived.size(), std::memory_order_relaxed);
+        // Answers, and commands sent again, go with the next wait.
+        answered = io_uring_sq_ready(&ring_) > 0;
     }
+    // Answers made in the last round still go to their callers.
+    if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
     io_uring_queue_exit(&ring_);
+}
+
+// A command's completion: a request arrived in the entry (noted in
+// `arrived`), the kernel asks for the command again, or the worker ends.
+bool UringTransport::Worker::completed(const io_uring_cqe& cqe, std::vector<std::size_t>& arrived) {
+    const std::size_t index = cqe.user_data;
+    if (index >= entries_.size()) return true;
+    if (cqe.res >= 0) {
+        arrived.push_back(index);
+        return true;
+    }
+    if (cqe.res == -EAGAIN || cqe.res == -EINTR) return send(index, entries_[index].command, entries_[index].commit_id);
+    // ENOTCONN, ECANCELED, ENODEV: unmounted, or the connection ended.
+    if (cqe.res != -ENOTCONN && cqe.res != -ECANCELED && cqe.res != -ENODEV)
+        log::warn("an io_uring entry of queue {} failed: {}; its thread stops", qid_, std::strerror(-cqe.res));
+    return false;
+}
+
+bool UringTransport::Worker::send(std::size_t index, std::uint32_t command, std::uint64_t commit_id) {
+    RingEntry& entry = entries_[index];
+    entry.command = command;
+    entry.commit_id = commit_id;
+    return prepare_command(ring_, fd_, command, entry.iov, commit_id, static_cast<std::uint16_t>(qid_), index);
 }
 
 void UringTransport::Worker::answer_request(std::size_t index) {
@@ -241,7 +270,7 @@ void UringTransport::Worker::answer_request(std::size_t index) {
         header->entry.payload_bytes = 0;
     }
     // The ring has room: each entry has at most one command in flight.
-    prepare_command(ring_, fd_, uring::command_commit_and_fetch, entry.iov, commit_id, static_cast<std::uint16_t>(qid_), index);
+    send(index, uring::command_commit_and_fetch, commit_id);
 }
 
 bool UringTransport::Worker::capture(const iovec* iov, int count, ssize_t& written) noexcept {
@@ -293,7 +322,7 @@ unsigned UringTransport::possible_cpus() noexcept {
 int UringTransport::start(fuse_session* session, int fd, std::size_t max_payload_bytes,
                           std::atomic<std::uint64_t>& answered) {
     queues_ = possible_cpus();
-    stopping_ = false;
+    *stopping_ = false;
     for (unsigned qid = 0; qid < queues_; ++qid) {
         for (unsigned i = 0; i < threads_per_queue; ++i) {
             workers_.push_back(std::make_unique<Worker>(session, fd, qid, max_payload_bytes, stopping_, finished_, answered));
@@ -308,7 +337,7 @@ int UringTransport::start(fuse_session* session, int fd, std::size_t max_payload
 }
 
 void UringTransport::stop() noexcept {
-    stopping_ = true;
+    *stopping_ = true;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (*finished_ < workers_.size() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -80,7 +80,7 @@ private:
 
     std::vector<std::unique_ptr<Worker>> workers_;
     std::atomic<bool> running_{false};
-    std::atomic<bool> stopping_{false};
+    std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<std::atomic<unsigned>> finished_ = std::make_shared<std::atomic<unsigned>>(0);
     unsigned queues_ = 0;
 };
