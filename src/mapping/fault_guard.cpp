@@ -59,15 +59,19 @@ int guarded(Touch&& touch) noexcept {
 
 }  // namespace
 
+// (Zero bytes may come with a null pointer, which memcpy must not see.)
 int guarded_copy(void* destination, const void* source, std::size_t length) noexcept {
+    if (length == 0) return 0;
     return guarded([&] { std::memcpy(destination, source, length); });
 }
 
 int guarded_move(void* destination, const void* source, std::size_t length) noexcept {
+    if (length == 0) return 0;
     return guarded([&] { std::memmove(destination, source, length); });
 }
 
 int guarded_zero(void* destination, std::size_t length) noexcept {
+    if (length == 0) return 0;
     return guarded([&] { std::memset(destination, 0, length); });
 }
 
