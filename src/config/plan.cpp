@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "base/positional_io.hpp"
 #include "config/size.hpp"
 #include "mapping/window_math.hpp"
 #include "config/window_name.hpp"
@@ -242,7 +243,7 @@ private:
         if (!resolve_range(window, opened, range)) return {};
         const int fd = opened.fd.get();
         const auto read = [&](std::uint64_t offset, std::span<std::byte> into) {
-            return read_fully(fd, into, range.offset_bytes + offset);
+            return read_fully_at(fd, into.data(), into.size(), range.offset_bytes + offset);
         };
         const auto table = read_partition_table(read, range.length_bytes);
         if (!table) {
@@ -261,17 +262,6 @@ private:
             children.push_back(std::move(child));
         }
         return children;
-    }
-
-    static bool read_fully(int fd, std::span<std::byte> into, std::uint64_t offset) {
-        std::size_t done = 0;
-        while (done < into.size()) {
-            const ssize_t got = ::pread(fd, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) return false;
-            done += static_cast<std::size_t>(got);
-        }
-        return true;
     }
 
     void check_window_names() {

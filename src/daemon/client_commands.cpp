@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config_builder.hpp"
+#include "base/expected.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/unit_job.hpp"
 #include "mapfs/status_report.hpp"
@@ -53,8 +54,9 @@ std::optional<std::pair<std::string, StatusReport>> find_mount(const Target& tar
     for (const std::string& mountpoint : mount_points_for(target.argument)) {
         std::string ignored;
         auto report = read_status_report(mountpoint, ignored);
+        if (!report) continue;
         const bool named = target.pid == 0 || report->pid == target.pid || report->supervisor_pid == target.pid;
-        if (report && named) return std::make_pair(mountpoint, std::move(*report));
+        if (named) return std::make_pair(mountpoint, std::move(*report));
     }
     error = "no running mapfs mount for " + target.argument + (target.pid != 0 ? " served by pid " + std::to_string(target.pid) : "");
     return std::nullopt;
@@ -76,23 +78,32 @@ std::optional<Target> parse_target(const char* command, int argc, const char* co
     return target;
 }
 
+// The running mount a command's arguments name, or the exit status to end
+// with (2: usage, 1: no such mount) once the reason is printed.
+Expected<std::pair<std::string, StatusReport>, int> mount_named(const char* command, int argc, const char* const* argv) {
+    const auto target = parse_target(command, argc, argv);
+    if (!target) return unexpected(2);
+    std::string error;
+    auto mount = find_mount(*target, error);
+    if (!mount) {
+        std::cerr << "mapfs " << command << ": " << error << "\n";
+        return unexpected(1);
+    }
+    return std::move(*mount);
+}
+
 }  // namespace
 
 int run_reload_command(int argc, const char* const* argv) {
-    const auto target = parse_target("reload", argc, argv);
-    if (!target) return 2;
-    std::string error;
-    const auto mount = find_mount(*target, error);
-    if (!mount) {
-        std::cerr << "mapfs reload: " << error << "\n";
-        return 1;
-    }
+    const auto mount = mount_named("reload", argc, argv);
+    if (!mount) return mount.error();
     const auto& [mountpoint, before] = *mount;
     if (::kill(static_cast<pid_t>(before.pid), SIGHUP) != 0) {
         std::cerr << "mapfs reload: cannot signal pid " << before.pid << ": " << std::strerror(errno) << "\n";
         return 1;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    std::string error;
     while (std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         const auto now = read_status_report(mountpoint, error);
@@ -146,14 +157,8 @@ int run_cleanup_command(int argc, const char* const* argv) {
 }
 
 int run_upgrade_command(int argc, const char* const* argv) {
-    const auto target = parse_target("upgrade", argc, argv);
-    if (!target) return 2;
-    std::string error;
-    const auto mount = find_mount(*target, error);
-    if (!mount) {
-        std::cerr << "mapfs upgrade: " << error << "\n";
-        return 1;
-    }
+    const auto mount = mount_named("upgrade", argc, argv);
+    if (!mount) return mount.error();
     const auto& [mountpoint, before] = *mount;
     if (before.failover == "systemd") {
         std::cerr << "mapfs upgrade: " << mountpoint << " is served by a systemd service, which keeps the mount: "
@@ -170,6 +175,7 @@ int run_upgrade_command(int argc, const char* const* argv) {
         return 1;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::string error;
     while (std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         const auto now = read_status_report(mountpoint, error);

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/positional_io.hpp"
+
 namespace mapfs {
 
 namespace {
@@ -20,30 +22,6 @@ struct Header {
 };
 constexpr std::uint64_t state_magic = 0x6d617066732d7374;  // "mapfs-st"
 constexpr std::uint64_t first_slot_offset = 4096;
-
-bool write_all(int fd, const void* data, std::size_t length, std::uint64_t offset) {
-    const auto* bytes = static_cast<const char*>(data);
-    while (length > 0) {
-        const ssize_t done = ::pwrite(fd, bytes, length, static_cast<off_t>(offset));
-        if (done <= 0) return false;
-        bytes += done;
-        length -= static_cast<std::size_t>(done);
-        offset += static_cast<std::uint64_t>(done);
-    }
-    return true;
-}
-
-bool read_all(int fd, void* data, std::size_t length, std::uint64_t offset) {
-    auto* bytes = static_cast<char*>(data);
-    while (length > 0) {
-        const ssize_t done = ::pread(fd, bytes, length, static_cast<off_t>(offset));
-        if (done <= 0) return false;
-        bytes += done;
-        length -= static_cast<std::size_t>(done);
-        offset += static_cast<std::uint64_t>(done);
-    }
-    return true;
-}
 
 std::string hex_of(const std::vector<std::byte>& bytes) {
     static const char digits[] = "0123456789abcdef";
@@ -105,40 +83,40 @@ bool StateFile::create() {
     fd_.reset(::memfd_create("mapfs:state", MFD_CLOEXEC));
     if (!fd_.valid()) return false;
     const Header header{state_magic, 0, {first_slot_offset, first_slot_offset}, {0, 0}};
-    return write_all(fd_.get(), &header, sizeof header, 0);
+    return write_fully_at(fd_.get(), &header, sizeof header, 0);
 }
 
 bool StateFile::adopt(UniqueFd fd) {
     Header header;
-    if (!fd.valid() || !read_all(fd.get(), &header, sizeof header, 0) || header.magic != state_magic) return false;
+    if (!fd.valid() || !read_fully_at(fd.get(), &header, sizeof header, 0) || header.magic != state_magic) return false;
     fd_ = std::move(fd);
     return true;
 }
 
 bool StateFile::write(const HandoverState& state) {
     Header header;
-    if (!fd_.valid() || !read_all(fd_.get(), &header, sizeof header, 0)) return false;
+    if (!fd_.valid() || !read_fully_at(fd_.get(), &header, sizeof header, 0)) return false;
     const std::string text = to_json(state);
     const std::size_t current = header.generation % 2;
     const std::size_t next = 1 - current;
     // The next slot goes after the current one, unless it fits before it.
     const std::uint64_t current_end = header.offset[current] + header.length[current];
     const std::uint64_t offset = header.offset[current] >= first_slot_offset + text.size() ? first_slot_offset : current_end;
-    if (!write_all(fd_.get(), text.data(), text.size(), offset)) return false;
+    if (!write_fully_at(fd_.get(), text.data(), text.size(), offset)) return false;
     header.offset[next] = offset;
     header.length[next] = text.size();
-    if (!write_all(fd_.get(), &header.offset, sizeof header.offset + sizeof header.length, offsetof(Header, offset)))
+    if (!write_fully_at(fd_.get(), &header.offset, sizeof header.offset + sizeof header.length, offsetof(Header, offset)))
         return false;
     const std::uint64_t generation = header.generation + 1;
-    return write_all(fd_.get(), &generation, sizeof generation, offsetof(Header, generation));
+    return write_fully_at(fd_.get(), &generation, sizeof generation, offsetof(Header, generation));
 }
 
 std::optional<HandoverState> StateFile::read() const {
     Header header;
-    if (!fd_.valid() || !read_all(fd_.get(), &header, sizeof header, 0) || header.generation == 0) return std::nullopt;
+    if (!fd_.valid() || !read_fully_at(fd_.get(), &header, sizeof header, 0) || header.generation == 0) return std::nullopt;
     const std::size_t current = header.generation % 2;
     std::string text(header.length[current], '\0');
-    if (!read_all(fd_.get(), text.data(), text.size(), header.offset[current])) return std::nullopt;
+    if (!read_fully_at(fd_.get(), text.data(), text.size(), header.offset[current])) return std::nullopt;
     return handover_state_from_json(text);
 }
 
