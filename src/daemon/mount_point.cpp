@@ -133,7 +133,9 @@ FuseMountState probe_fuse_mount(const std::string& path, std::chrono::millisecon
     if (child == 0) {
         struct statx info {};
         if (::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) == 0) ::_exit(0);
-        ::_exit(errno == ENOTCONN ? 1 : 2);
+        // ECONNABORTED: the request was queued before the kernel ended the
+        // connection (over io_uring that comes a moment after the daemon died).
+        ::_exit(errno == ENOTCONN || errno == ECONNABORTED ? 1 : 2);
     }
     if (child < 0) return FuseMountState::answers;
     const auto deadline = std::chrono::steady_clock::now() + timeout;

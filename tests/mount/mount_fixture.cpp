@@ -140,8 +140,8 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
 
 MountedMapfs::~MountedMapfs() { cleanup(); }
 
-pid_t MountedMapfs::server_pid() const {
-    std::ifstream report(mountpoint_ / ".mapfs" / "status");
+pid_t MountedMapfs::server_pid_of(const std::filesystem::path& mountpoint) {
+    std::ifstream report(mountpoint / ".mapfs" / "status");
     const std::string key = "\"pid\": ";
     for (std::string line; std::getline(report, line);) {
         const std::size_t at = line.find(key);
@@ -211,7 +211,8 @@ std::filesystem::path MountTest::backing(const std::string& name, const std::str
 void MountTest::mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment,
                            const std::vector<std::string>& wrapper) {
     daemon = std::make_unique<MountedMapfs>(arguments, mnt, dir / "mapfs.log", environment, wrapper);
-    ASSERT_TRUE(daemon->live()) << "mapfs did not mount; its log:\n" << daemon->log();
+    ASSERT_TRUE(daemon->live()) << "mapfs did not mount (exit status " << daemon->wait_for_exit(0) << "); its log:\n"
+                                << daemon->log();
 }
 
 void MountTest::mount_config(const std::string& toml, const std::vector<std::string>& extra) {

@@ -45,7 +45,8 @@ public:
     pid_t pid() const noexcept { return pid_; }
     // The process serving the mount now, from its status report (-1 when
     // the report cannot be read).
-    pid_t server_pid() const;
+    pid_t server_pid() const { return server_pid_of(mountpoint_); }
+    static pid_t server_pid_of(const std::filesystem::path& mountpoint);
     std::string log() const;
     // Unmounts with fusermount3 -u and returns the daemon's exit status.
     int unmount();

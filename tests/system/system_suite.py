@@ -203,10 +203,24 @@ print(reads, errors[:3], round(longest, 3))
         before = self.main_pid("mapfs@big")
         # An upgrade: dpkg puts the new file in place by renaming it.
         self.sh("cp /usr/bin/mapfs /usr/bin/mapfs.new && mv /usr/bin/mapfs.new /usr/bin/mapfs")
-        self.sh("nohup sh -c 'cat /srv/big/w > /srv/tests/copy.img; echo $? > /srv/tests/cat.rc' > /dev/null 2>&1 & sleep 0.5")
+        # cat alone reads 1 GiB in a fraction of a second; a slow consumer
+        # on its pipe keeps it reading for about 3 s, across the restart.
+        # Its status is renamed into place, so it is never read half written.
+        self.box.write("/srv/tests/slow_copy.py", """
+import sys, time
+while block := sys.stdin.buffer.read(1 << 20):
+    sys.stdout.buffer.write(block)
+    time.sleep(0.003)
+""")
+        self.sh("rm -f /srv/tests/cat.rc; nohup bash -c 'cat /srv/big/w 2> /srv/tests/cat.err |"
+                " python3 /srv/tests/slow_copy.py > /srv/tests/copy.img; echo ${PIPESTATUS[0]} > /srv/tests/cat.part;"
+                " mv /srv/tests/cat.part /srv/tests/cat.rc' > /dev/null 2>&1 & sleep 0.5")
         self.sh("systemctl restart mapfs@big")
+        assert not (self.box.root / "srv/tests/cat.rc").exists(), "cat ended before the restart: nothing was tested"
         self.wait_for("cat to finish", lambda: (self.box.root / "srv/tests/cat.rc").exists(), 120)
-        assert (self.box.root / "srv/tests/cat.rc").read_text().strip() == "0"
+        rc = (self.box.root / "srv/tests/cat.rc").read_text().strip()
+        assert rc == "0", (f"cat exited {rc}: {(self.box.root / 'srv/tests/cat.err').read_text()}\n" +
+                           self.sh("journalctl -u mapfs@big --no-pager -n 60").stdout)
         self.sh("cmp /srv/images/big.img /srv/tests/copy.img")
         after = self.main_pid("mapfs@big")
         assert after not in (0, before)
