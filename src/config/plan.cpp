@@ -44,7 +44,7 @@ std::string check_mountpoint(const Config& config, ConfigErrors& errors) {
     if (::stat(path.c_str(), &info) != 0) {
         const int error = errno;
         std::string message = "mount point " + quoted(path) + ": " + std::strerror(error);
-        if (error == ENOTCONN)
+        if (error == ENOTCONN || error == ECONNABORTED)
             message += " (a FUSE daemon that died left it mounted and it could not be detached: try fusermount3 -uz " + path + ")";
         errors.add(config.mountpoint_where, "", "mountpoint", message);
         return {};
