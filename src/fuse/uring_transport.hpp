@@ -6,11 +6,12 @@
 //
 //  - one queue per possible CPU (the kernel routes a request to the queue
 //    of the CPU its caller runs on, and uses the rings only once every
-//    queue has an entry), served by `threads_per_queue` threads (not
-//    pinned; see uring_transport.cpp), each with an io_uring of its own and
-//    one entry: an entry is
+//    queue has an entry), served by `threads_per_queue` threads pinned to
+//    that CPU, each with an io_uring of its own and one entry: an entry is
 //    waiting only while its thread is idle, so a slow request on one thread
-//    never holds requests back that another could take;
+//    never holds requests back that another could take; a thread that has
+//    answered polls for its next request for a moment while that pays
+//    (idle_spin.hpp) before it sleeps;
 //  - the kernel writes a request's headers into the entry's header buffer
 //    and its data into the payload buffer; the headers are copied in front
 //    of the payload (into room kept there), which makes the /dev/fuse
