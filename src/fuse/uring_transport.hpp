@@ -7,7 +7,8 @@
 //  - one queue per possible CPU (the kernel routes a request to the queue
 //    of the CPU its caller runs on, and uses the rings only once every
 //    queue has an entry), served by `threads_per_queue` threads pinned to
-//    that CPU, each with an io_uring of its own and one entry: an entry is
+//    that CPU while their requests are small (a large one frees its
+//    thread), each with an io_uring of its own and one entry: an entry is
 //    waiting only while its thread is idle, so a slow request on one thread
 //    never holds requests back that another could take; a thread that has
 //    answered polls for its next request for a moment while that pays

@@ -3,8 +3,10 @@
 // put the old value back, whatever happens; where the kernel has no
 // io_uring for FUSE they are skipped, saying why.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "mount_fixture.hpp"
 
@@ -121,6 +123,51 @@ TEST_F(UringTest, FioVerifiesRandomReadsAndWritesFromFourJobs) {
     EXPECT_EQ(fio.status, 0) << fio.output;
     EXPECT_NE(fio.output.find("err= 0"), std::string::npos) << fio.output;
     EXPECT_EQ(status_field("transport"), "io_uring\n");
+}
+
+// Each CPU's queue is served by its two threads pinned there while the
+// requests are small; a large request frees its thread (a reader's
+// readahead would otherwise be copied on the reader's CPU alone), and the
+// next small one pins it again. Counted while the reader (on CPU 0) still
+// has the file open: its FLUSH and RELEASE are small requests too.
+// Reads into a page-aligned buffer, as dd's: an unaligned 1 MiB read
+// comes as a large request and a small one.
+TEST_F(UringTest, SmallRequestsAreServedOnTheCallersCpuLargeOnesAnywhere) {
+    cpu_set_t allowed;
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed))
+        GTEST_SKIP() << "needs CPUs 0 and 1";
+    backing("disk.img", pattern_bytes(8 << 20, 6));
+    mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=read,cache=none"});
+    const pid_t server = daemon->server_pid();
+    ASSERT_GT(server, 0);
+    const std::string output = python(R"(
+import glob
+def pinned(cpu):
+    count = 0
+    for status in glob.glob('/proc/%s/task/*/status' % sys.argv[1]):
+        for line in open(status):
+            if line.split() == ['Cpus_allowed_list:', str(cpu)]:
+                count += 1
+    return count
+os.sched_setaffinity(0, {0})
+print('start', pinned(0), pinned(1))
+fd = os.open('w', os.O_RDONLY)
+page_aligned = mmap.mmap(-1, 1 << 20)  # else the kernel splits off a small tail request
+for i in range(4):
+    assert os.preadv(fd, [page_aligned], i << 20) == 1 << 20
+print('after 1 MiB reads', pinned(0), pinned(1))
+for i in range(64):
+    assert len(os.pread(fd, 4096, i << 12)) == 4096
+print('after 4 KiB reads', pinned(0), pinned(1))
+)", {std::to_string(server)});
+    std::istringstream lines(output);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "start 2 2");
+    std::getline(lines, line);
+    EXPECT_TRUE(line == "after 1 MiB reads 1 2" || line == "after 1 MiB reads 0 2") << line;
+    std::getline(lines, line);
+    EXPECT_TRUE(line == "after 4 KiB reads 1 2" || line == "after 4 KiB reads 2 2") << line;
 }
 
 // A slow request (a read faulting on a SIGSTOPped FUSE mount) holds one
