@@ -20,6 +20,9 @@ Handover::Handover(std::map<std::string, UniqueFd> inherited, bool storing) : st
         if (name.rfind("anon.", 0) == 0 && fd.valid()) inherited_memory_.emplace(name, std::move(fd));
     if (previous_) {
         state_ = *previous_;
+        // The numbers live in the memfd; held in memory too they cost
+        // about 30 MiB per 100,000 windows (state_ and previous_ alike).
+        state_.numbering = {};
         if (connection_.valid()) ++state_.takeovers;
         for (const HandoverState::Memory& memory : previous_->anonymous) {
             const unsigned number = static_cast<unsigned>(std::strtoul(memory.stored_as.c_str() + 5, nullptr, 10));
@@ -47,10 +50,11 @@ std::vector<KeptMemory> Handover::kept_memory() const {
     return kept;
 }
 
-Succession Handover::succession() const {
+Succession Handover::take_succession() {
     Succession succession;
     if (!previous_) return succession;
-    succession.numbering = previous_->numbering;
+    succession.numbering = std::move(previous_->numbering);
+    previous_->numbering = {};
     succession.time = previous_->time;
     succession.mountpoint = previous_->mountpoint;
     return succession;
@@ -58,7 +62,6 @@ Succession Handover::succession() const {
 
 void Handover::publish(const Registry& registry, int connection_fd, const std::string& mountpoint) {
     std::lock_guard lock(mutex_);
-    state_.numbering = registry.numbering();
     state_.mountpoint = mountpoint;
     state_.time = registry.attributes(root_inode).st_mtim;
     // Anonymous memory: each region's memfd, stored under a name of its own.
@@ -84,7 +87,12 @@ void Handover::publish(const Registry& registry, int connection_fd, const std::s
     state_.anonymous.clear();
     for (auto& [name, memory] : now) state_.anonymous.push_back(memory);
     // The state first: a stored connection without it could not be served.
-    write_state();
+    InodeNumbering numbering = registry.numbering();
+    write_state(numbering);
+    // The kernel's INIT comes after the first publish(), and its write
+    // needs the numbers: kept until then (parsed back from the memfd on
+    // the thread that reads INIT they would stay in its arena).
+    if (state_.init_request.empty()) numbering_until_init_ = std::move(numbering);
     if (storing_ && !connection_stored_) connection_stored_ = store_.store("fuse", connection_fd);
 }
 
@@ -92,7 +100,8 @@ void Handover::remember_init(std::span<const std::byte> request) {
     std::lock_guard lock(mutex_);
     if (!state_.init_request.empty()) return;
     state_.init_request.assign(request.begin(), request.end());
-    write_state();
+    write_state(numbering_until_init_);
+    numbering_until_init_ = {};
 }
 
 void Handover::stop_storing() {
@@ -103,8 +112,10 @@ void Handover::stop_storing() {
     storing_ = false;
 }
 
-void Handover::write_state() {
+void Handover::write_state(InodeNumbering& numbering) {
+    std::swap(state_.numbering, numbering);  // lent, not copied
     if (!file_.write(state_)) log::warn("cannot write the handover state; a takeover would remount");
+    std::swap(state_.numbering, numbering);
     // The JSON of 100,000 windows leaves hundreds of MiB of freed heap
     // behind (measured: 535 MiB resident against 61 without the state).
     ::malloc_trim(0);

@@ -37,7 +37,8 @@ public:
     const std::vector<std::byte>& init_request() const;
     // What the previous server's mount was: numbers, times, mount point
     // (without the anonymous memory: kept_memory()).
-    Succession succession() const;
+    // Once: the numbers move out to the caller.
+    Succession take_succession();
     // The previous server's anonymous memory; the descriptors stay owned
     // by this object.
     std::vector<KeptMemory> kept_memory() const;
@@ -58,7 +59,8 @@ public:
     void remember_init(std::span<const std::byte> request);
 
 private:
-    void write_state();
+    // Writes state_ with `numbering`, which is not kept: the memfd holds it.
+    void write_state(InodeNumbering& numbering);
 
     std::mutex mutex_;
     FdStore store_;
@@ -69,7 +71,8 @@ private:
     std::map<std::string, UniqueFd> inherited_memory_;  // anon.N
     StateFile file_;
     HandleRecords records_;
-    HandoverState state_;
+    HandoverState state_;  // all but the numbers
+    InodeNumbering numbering_until_init_;
     std::map<int, std::string> stored_memory_;  // memfd (by the region's fd) -> stored name
     unsigned next_memory_name_ = 0;
 };

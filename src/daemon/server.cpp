@@ -96,7 +96,7 @@ int run_server(const CommandLine& command_line) {
     Handover handover(keeper == Keeper::none ? std::map<std::string, UniqueFd>{} : inherited_descriptors(),
                       keeper != Keeper::none);
     const bool taking_over = handover.has_connection();
-    Succession succession = handover.succession();
+    Succession succession = handover.take_succession();
     // Taking over, the mount point is not looked at: nobody answers it
     // until this server does.
     auto config = read_config(command_line, taking_over ? succession.mountpoint : "");
@@ -112,6 +112,7 @@ int run_server(const CommandLine& command_line) {
     const std::vector<KeptMemory> kept = handover.kept_memory();
     succession.kept = kept;
     auto loaded = taking_over ? take_over(std::move(*config), succession) : load(std::move(*config));
+    succession = {};  // the registry has the numbers now
     if (!loaded) return report(loaded.error());
 
     ServiceNotifier service;

@@ -107,6 +107,27 @@ TEST_F(TakeoverTest, AnonymousMemoryAndInodeNumbersSurviveATakeover) {
     EXPECT_EQ(status_field("takeovers"), "1\n");
 }
 
+// The server that takes over reads the configuration again; edited since
+// the mount (a window added in front, no reload), it must still give the
+// windows the kernel knows their numbers, which only the handover state
+// holds: numbered afresh, the kernel's "a" would be served as "A".
+TEST_F(TakeoverTest, InodeNumbersStayWhenTheConfigurationChangedBeforeTheCrash) {
+    const std::string region = "[[region]]\nname = \"m\"\nanon = true\nsize = \"1MiB\"\n";
+    const auto window = [](const std::string& name, int offset) {
+        return "[[window]]\nname = \"" + name + "\"\nregion = \"m\"\noffset = " + std::to_string(offset) +
+               "\nlength = 4096\n";
+    };
+    mount_config(region + window("a", 0) + window("b", 4096));
+    ok("printf content-a > mnt/a && printf content-b > mnt/b");
+    const std::string inodes = ok("stat -c '%n %i' mnt/a mnt/b");
+    dir.write_file("mapfs.toml", region + window("A", 8192) + window("a", 0) + window("b", 4096));
+    kill_server();
+    EXPECT_EQ(ok("stat -c '%n %i' mnt/a mnt/b"), inodes);
+    EXPECT_EQ(ok("head -c 9 mnt/a; head -c 9 mnt/b"), "content-acontent-b");
+    EXPECT_EQ(ok("ls mnt | sort"), "A\na\nb\n");
+    EXPECT_EQ(ok("tr -d '\\0' < mnt/A | wc -c"), "0\n") << "the new window is not zeros";
+}
+
 // A descriptor opened before the kill reads and writes after it, through
 // read/write and through a mapping made before it.
 TEST_F(TakeoverTest, HandlesOpenBeforeATakeoverKeepWorking) {
