@@ -25,9 +25,8 @@ std::vector<std::string> mount_points_of(const std::string& type, const std::str
 // What the FUSE mount on `path` does when asked for attributes the kernel
 // must fetch (cached ones outlive the daemon): answer, fail with ENOTCONN
 // or ECONNABORTED (its daemon and every holder of its connection are gone),
-// or nothing
-// within `timeout` (its connection is held, by a stopped daemon or for a
-// server that will take it over). Asked from a child process, which is
+// or nothing within `timeout` (its connection is held, by a stopped daemon
+// or for a server that will take it over). Asked from a child process, which is
 // killed when it waits too long.
 enum class FuseMountState { answers, dead, hung };
 FuseMountState probe_fuse_mount(const std::string& path, std::chrono::milliseconds timeout);
