@@ -25,54 +25,50 @@ struct Metered<Operation> {
 template <bool Counted, auto Operation>
 constexpr auto op = Counted ? &Metered<Operation>::call : Operation;
 
+// Built member by member on a value-initialised table: libfuse adds
+// members (3.17: tmpfile, ...) whatever FUSE_USE_VERSION says, and those
+// mapfs does not serve stay null.
+template <bool Counted>
+fuse_lowlevel_ops make_operations_table() noexcept {
+    fuse_lowlevel_ops operations{};
+    operations.init = ops::init;
+    operations.lookup = op<Counted, ops::lookup>;
+    operations.forget = op<Counted, ops::forget>;
+    operations.getattr = op<Counted, ops::getattr>;
+    operations.setattr = op<Counted, ops::setattr>;
+    operations.mknod = op<Counted, ops::mknod>;
+    operations.mkdir = op<Counted, ops::mkdir>;
+    operations.unlink = op<Counted, ops::unlink>;
+    operations.rmdir = op<Counted, ops::rmdir>;
+    operations.symlink = op<Counted, ops::symlink>;
+    operations.rename = op<Counted, ops::rename>;
+    operations.link = op<Counted, ops::link>;
+    operations.open = op<Counted, ops::open>;
+    operations.read = op<Counted, ops::read>;
+    operations.write = op<Counted, ops::write>;
+    operations.flush = op<Counted, ops::flush>;
+    operations.release = op<Counted, ops::release>;
+    operations.fsync = op<Counted, ops::fsync>;
+    operations.opendir = op<Counted, ops::opendir>;
+    operations.readdir = op<Counted, ops::readdir>;
+    operations.releasedir = op<Counted, ops::releasedir>;
+    operations.statfs = op<Counted, ops::statfs>;
+    operations.setxattr = op<Counted, ops::setxattr>;
+    operations.getxattr = op<Counted, ops::getxattr>;
+    operations.listxattr = op<Counted, ops::listxattr>;
+    operations.removexattr = op<Counted, ops::removexattr>;
+    operations.create = op<Counted, ops::create>;
+    operations.forget_multi = op<Counted, ops::forget_multi>;
+    operations.fallocate = op<Counted, ops::fallocate>;
+    operations.readdirplus = op<Counted, ops::readdirplus>;
+    operations.copy_file_range = op<Counted, ops::copy_file_range>;
+    operations.lseek = op<Counted, ops::lseek>;
+    return operations;
+}
+
 template <bool Counted>
 const fuse_lowlevel_ops& operations_table() {
-    static const fuse_lowlevel_ops operations{
-        .init = ops::init,
-        .destroy = nullptr,
-        .lookup = op<Counted, ops::lookup>,
-        .forget = op<Counted, ops::forget>,
-        .getattr = op<Counted, ops::getattr>,
-        .setattr = op<Counted, ops::setattr>,
-        .readlink = nullptr,
-        .mknod = op<Counted, ops::mknod>,
-        .mkdir = op<Counted, ops::mkdir>,
-        .unlink = op<Counted, ops::unlink>,
-        .rmdir = op<Counted, ops::rmdir>,
-        .symlink = op<Counted, ops::symlink>,
-        .rename = op<Counted, ops::rename>,
-        .link = op<Counted, ops::link>,
-        .open = op<Counted, ops::open>,
-        .read = op<Counted, ops::read>,
-        .write = op<Counted, ops::write>,
-        .flush = op<Counted, ops::flush>,
-        .release = op<Counted, ops::release>,
-        .fsync = op<Counted, ops::fsync>,
-        .opendir = op<Counted, ops::opendir>,
-        .readdir = op<Counted, ops::readdir>,
-        .releasedir = op<Counted, ops::releasedir>,
-        .fsyncdir = nullptr,
-        .statfs = op<Counted, ops::statfs>,
-        .setxattr = op<Counted, ops::setxattr>,
-        .getxattr = op<Counted, ops::getxattr>,
-        .listxattr = op<Counted, ops::listxattr>,
-        .removexattr = op<Counted, ops::removexattr>,
-        .access = nullptr,
-        .create = op<Counted, ops::create>,
-        .getlk = nullptr,
-        .setlk = nullptr,
-        .bmap = nullptr,
-        .ioctl = nullptr,
-        .poll = nullptr,
-        .write_buf = nullptr,
-        .retrieve_reply = nullptr,
-        .forget_multi = op<Counted, ops::forget_multi>,
-        .flock = nullptr,
-        .fallocate = op<Counted, ops::fallocate>,
-        .readdirplus = op<Counted, ops::readdirplus>,
-        .copy_file_range = op<Counted, ops::copy_file_range>,
-        .lseek = op<Counted, ops::lseek>,
-    };
+    static const fuse_lowlevel_ops operations = make_operations_table<Counted>();
     return operations;
 }
 

@@ -36,13 +36,23 @@ SessionIo& io_of(void* userdata) { return static_cast<Filesystem*>(userdata)->io
 
 int SessionIo::install(fuse_session* session, int fd) {
     fd_ = fd;
-    static const fuse_custom_io hooks{&SessionIo::writev_hook, &SessionIo::read_hook, nullptr, nullptr};
-    // libfuse's splice path, for measuring it (bench/run): not a user
-    // setting. Spliced requests pass the read hook by, so such a mount can
-    // not be taken over, and it must not be served through io_uring.
-    static const fuse_custom_io splicing{&SessionIo::writev_hook, &SessionIo::read_hook, &SessionIo::splice_receive_hook,
-                                         &SessionIo::splice_send_hook};
-    return fuse_session_custom_io(session, std::getenv("MAPFS_BENCH_SPLICE") != nullptr ? &splicing : &hooks, fd);
+    // Kept for the session's life whatever libfuse does with the pointer;
+    // value-initialised, then filled: libfuse 3.17 adds members
+    // (clone_fd) that stay null.
+    static const fuse_custom_io hooks = [] {
+        fuse_custom_io io{};
+        io.writev = &SessionIo::writev_hook;
+        io.read = &SessionIo::read_hook;
+        // libfuse's splice path, for measuring it (bench/run): not a user
+        // setting. Spliced requests pass the read hook by, so such a mount
+        // can not be taken over, and it must not be served through io_uring.
+        if (std::getenv("MAPFS_BENCH_SPLICE") != nullptr) {
+            io.splice_receive = &SessionIo::splice_receive_hook;
+            io.splice_send = &SessionIo::splice_send_hook;
+        }
+        return io;
+    }();
+    return fuse_session_custom_io(session, &hooks, fd);
 }
 
 ssize_t SessionIo::splice_receive_hook(int fd_in, off_t* offset_in, int fd_out, off_t* offset_out, std::size_t length,

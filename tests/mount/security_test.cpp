@@ -1,6 +1,7 @@
 // Who can reach which window, and what the daemon itself can do.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "mount_fixture.hpp"
