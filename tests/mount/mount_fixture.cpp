@@ -25,6 +25,20 @@ int decode_status(int status) {
     return -1;
 }
 
+// Variables through which a service manager or a container talks to the
+// processes it starts (systemd-nspawn sets NOTIFY_SOCKET, a unit sets
+// LISTEN_FDS...): a test that inherited them would start a daemon that
+// behaves as if it ran under that manager. Taken out of this process's
+// environment before any test runs, so that no daemon, client command or
+// shell a test starts sees them; a test that wants one sets it for its
+// daemon (MountedMapfs's `environment`).
+const bool service_environment_cleared = [] {
+    for (const char* name : {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PID", "WATCHDOG_USEC",
+                             "WATCHDOG_PID", "JOURNAL_STREAM", "INVOCATION_ID", "MAPFS_FD_STORE", "MAPFS_SUPERVISOR_PID"})
+        ::unsetenv(name);
+    return true;
+}();
+
 }  // namespace
 
 std::string quote(const std::string& text) {
@@ -196,7 +210,14 @@ void MountedMapfs::cleanup() noexcept {
     }
 }
 
-MountTest::MountTest() { std::filesystem::create_directory(mnt); }
+MountTest::MountTest(Storage storage)
+    : storage_unavailable_(TempDir::unavailable(storage)), dir(storage_unavailable_.empty() ? storage : Storage::any) {
+    std::filesystem::create_directory(mnt);
+}
+
+void MountTest::SetUp() {
+    if (!storage_unavailable_.empty()) GTEST_SKIP() << storage_unavailable_;
+}
 
 void MountTest::TearDown() {
     if (daemon && HasFailure()) std::cerr << "--- mapfs log ---\n" << daemon->log() << "-----------------\n";

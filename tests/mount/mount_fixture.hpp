@@ -75,12 +75,19 @@ std::string forced_transport();
 // A test with a temp dir holding backing files, a mount point and a log.
 class MountTest : public ::testing::Test {
 protected:
+    // `storage`: what the temp dir must live on; a test whose storage this
+    // machine lacks is skipped with the reason (SetUp).
+    explicit MountTest(Storage storage = Storage::any);
+    void SetUp() override;
+    void TearDown() override;
+
+private:
+    std::string storage_unavailable_;
+
+protected:
     TempDir dir;
     std::filesystem::path mnt = dir / "mnt";
     std::unique_ptr<MountedMapfs> daemon;
-
-    MountTest();
-    void TearDown() override;
 
     // Writes `bytes` to `name` in the temp dir.
     std::filesystem::path backing(const std::string& name, const std::string& bytes);
@@ -95,6 +102,14 @@ protected:
     // directory with `arguments` in sys.argv[1:], expecting success; returns
     // what it printed.
     std::string python(const std::string& code, const std::vector<std::string>& arguments = {});
+};
+
+// A MountTest whose files live on a disk file system: for what tmpfs does
+// differently (its pages are the file: they cannot be dropped, a read
+// fault on a hole allocates it, msync has nothing to write).
+class DiskMountTest : public MountTest {
+protected:
+    DiskMountTest() : MountTest(Storage::disk) {}
 };
 
 }  // namespace mapfs::testing

@@ -1,5 +1,6 @@
 // Faults surface as errors, committed data survives, stops are clean.
 #include <gtest/gtest.h>
+#include <sys/statvfs.h>
 #include <signal.h>
 
 #include <chrono>
@@ -343,6 +344,9 @@ std::vector<std::string> readahead_of_mounts_at(const std::filesystem::path& whe
 // mapfs raises the readahead of its own mount (root only), never of a mount
 // that was there before it.
 TEST_F(MountTest, ReadaheadIsRaisedOnTheNewMountNotTheOneBelow) {
+    struct statvfs sysfs {};
+    if (::statvfs("/sys/class/bdi", &sysfs) != 0 || (sysfs.f_flag & ST_RDONLY) != 0)
+        GTEST_SKIP() << "/sys is read-only here (a container): neither mapfs nor this test can set a mount's readahead";
     const auto disk = backing("disk.img", pattern_bytes(65536, 8));
     MountedMapfs below({disk.string(), mnt.string()}, mnt, dir / "below.log");
     ASSERT_TRUE(below.live()) << below.log();
