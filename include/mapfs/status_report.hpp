@@ -77,4 +77,8 @@ std::optional<StatusReport> parse_status_report(std::string_view json, std::stri
 // Reads MOUNTPOINT/.mapfs/status; on failure returns nothing and sets `error`.
 std::optional<StatusReport> read_status_report(const std::string& mountpoint, std::string& error);
 
+// Why MOUNTPOINT/.mapfs/status could not be opened (errno `error`), and
+// what to do: permission denied, a dead mount, or no mapfs mount there.
+std::string status_unreadable_because(const std::string& mountpoint, int error);
+
 }  // namespace mapfs

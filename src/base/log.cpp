@@ -1,5 +1,7 @@
 #include "base/log.hpp"
 
+#include "base/console.hpp"
+
 #include <fuse_log.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
@@ -32,15 +34,6 @@ void fuse_message(enum fuse_log_level level, const char* format, va_list argumen
     }
 }
 
-// systemd sets JOURNAL_STREAM to the device and inode of the stderr it
-// connected to the journal; if stderr is still that, log there natively.
-bool stderr_is_journal() {
-    const char* stream = std::getenv("JOURNAL_STREAM");
-    struct stat info {};
-    if (stream == nullptr || ::fstat(STDERR_FILENO, &info) != 0) return false;
-    return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) == stream;
-}
-
 std::shared_ptr<spdlog::sinks::sink> syslog_sink() {
     // syslog's own header carries time, name and pid.
     auto sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("mapfs", LOG_PID, LOG_DAEMON, true);
@@ -49,7 +42,7 @@ std::shared_ptr<spdlog::sinks::sink> syslog_sink() {
 }
 
 std::shared_ptr<spdlog::logger> make_logger(bool quiet) {
-    if (stderr_is_journal()) {
+    if (console::stderr_is_journal()) {
         // The journal keeps time, pid and priority itself.
         auto logger = std::make_shared<spdlog::logger>("mapfs", std::make_shared<spdlog::sinks::systemd_sink_mt>("mapfs"));
         logger->set_pattern("%v");
@@ -76,7 +69,7 @@ void setup(const std::string& level, bool debug, bool foreground) {
 }
 
 void to_syslog_in_background() {
-    if (stderr_is_journal()) return;  // the journal has it already
+    if (console::stderr_is_journal()) return;  // the journal has it already
     auto logger = std::make_shared<spdlog::logger>("mapfs", syslog_sink());
     logger->set_level(spdlog::default_logger()->level());
     spdlog::set_default_logger(logger);

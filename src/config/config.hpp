@@ -52,6 +52,9 @@ struct MountOptions {
     // Mount over a live mount already on the mount point, instead of
     // refusing (a dead FUSE mount is always detached first).
     bool overmount = false;
+    // x-mount.mkdir (util-linux's name): create a missing mount point,
+    // with its parents, before mounting.
+    bool make_mountpoint = false;
     TransportChoice transport = TransportChoice::automatic;
     // Options handed to the kernel mount as they are (nosuid, noexec, ...).
     std::vector<std::string> kernel_options;

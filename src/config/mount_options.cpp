@@ -23,7 +23,7 @@ const std::vector<std::string> ignored_flags{"defaults", "auto", "noauto", "nofa
 const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsname", "log_level", "max_read", "transport"};
 
 std::vector<std::string> all_known_words() {
-    std::vector<std::string> words{"ro", "rw", "allow_other", "overmount", "detach_stale", "nosupervisor"};
+    std::vector<std::string> words{"ro", "rw", "allow_other", "overmount", "detach_stale", "nosupervisor", "x-mount.mkdir"};
     for (const auto* list : {&kernel_flags, &always_off_flags, &ignored_flags, &valued_keys}) words.insert(words.end(), list->begin(), list->end());
     return words;
 }
@@ -61,6 +61,8 @@ void apply_one(const std::string& option, const std::string& where, MountOptions
         options.allow_other = true;
     } else if (option == "overmount") {
         options.overmount = true;
+    } else if (option == "x-mount.mkdir" || option == "X-mount.mkdir") {
+        options.make_mountpoint = true;
     } else if (option == "nosupervisor") {
         // Read before the configuration (supervisor.cpp): nothing to keep.
     } else if (option == "detach_stale") {

@@ -46,6 +46,8 @@ std::string check_mountpoint(const Config& config, ConfigErrors& errors) {
         std::string message = "mount point " + quoted(path) + ": " + std::strerror(error);
         if (error == ENOTCONN || error == ECONNABORTED)
             message += " (a FUSE daemon that died left it mounted and it could not be detached: try fusermount3 -uz " + path + ")";
+        else if (error == ENOENT)
+            message += " (create it: mkdir -p " + path + "; or give -o x-mount.mkdir to have mapfs create it)";
         errors.add(config.mountpoint_where, "", "mountpoint", message);
         return {};
     }

@@ -13,10 +13,12 @@
 #include <toml++/toml.h>
 #include <vector>
 
+#include "base/console.hpp"
 #include "config/config_builder.hpp"
 #include "base/expected.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/unit_job.hpp"
+#include "daemon/upgrade_all.hpp"
 #include "mapfs/status_report.hpp"
 
 namespace mapfs {
@@ -26,6 +28,7 @@ struct Target {
     std::string argument;  // CONFIG.toml or MOUNTPOINT
     long pid = 0;          // --pid: only the mount this process serves (or supervises)
     std::string unit;      // --unit: the systemd unit whose ExecStopPost= this is
+    std::string failed;    // --failed: the unit systemd gave up on (its OnFailure=)
 };
 
 // The mount points an argument may mean. A directory is itself. A config
@@ -68,11 +71,12 @@ std::optional<Target> parse_target(const char* command, int argc, const char* co
         const std::string argument = argv[i];
         if (argument == "--pid" && i + 1 < argc) target.pid = std::strtol(argv[++i], nullptr, 10);
         else if (argument == "--unit" && i + 1 < argc) target.unit = argv[++i];
+        else if (argument == "--failed" && i + 1 < argc) target.failed = argv[++i];
         else if (target.argument.empty()) target.argument = argument;
         else target.argument.clear(), i = argc;
     }
     if (target.argument.empty()) {
-        std::cerr << "usage: mapfs " << command << " CONFIG.toml|MOUNTPOINT [--pid PID] [--unit UNIT]\n";
+        console::error(std::string("usage: mapfs ") + command + " CONFIG.toml|MOUNTPOINT [--pid PID] [--unit UNIT] [--failed UNIT]");
         return std::nullopt;
     }
     return target;
@@ -86,7 +90,7 @@ Expected<std::pair<std::string, StatusReport>, int> mount_named(const char* comm
     std::string error;
     auto mount = find_mount(*target, error);
     if (!mount) {
-        std::cerr << "mapfs " << command << ": " << error << "\n";
+        console::error(std::string("mapfs ") + command + ": " + error);
         return unexpected(1);
     }
     return std::move(*mount);
@@ -99,7 +103,7 @@ int run_reload_command(int argc, const char* const* argv) {
     if (!mount) return mount.error();
     const auto& [mountpoint, before] = *mount;
     if (::kill(static_cast<pid_t>(before.pid), SIGHUP) != 0) {
-        std::cerr << "mapfs reload: cannot signal pid " << before.pid << ": " << std::strerror(errno) << "\n";
+        console::error("mapfs reload: cannot signal pid " + std::to_string(before.pid) + ": " + std::strerror(errno));
         return 1;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -109,11 +113,11 @@ int run_reload_command(int argc, const char* const* argv) {
         const auto now = read_status_report(mountpoint, error);
         if (!now || now->reloads.count <= before.reloads.count) continue;
         if (now->reloads.last_accepted) return 0;
-        std::cerr << "mapfs: reload of " << mountpoint << " rejected, the running configuration stays in force:\n"
-                  << now->reloads.last_message;
+        console::error("mapfs: reload of " + mountpoint + " rejected, the running configuration stays in force:\n" +
+                       now->reloads.last_message);
         return 1;
     }
-    std::cerr << "mapfs reload: " << mountpoint << " did not report the reload within 120 s\n";
+    console::error("mapfs reload: " + mountpoint + " did not report the reload within 120 s");
     return 1;
 }
 
@@ -130,26 +134,35 @@ int run_cleanup_command(int argc, const char* const* argv) {
         const std::vector<MountEntry> mounts = mounts_at(mountpoint);
         if (mounts.empty() || mounts.back().type.rfind("fuse", 0) != 0) continue;
         if (intent == UnitIntent::restart) {
-            std::cerr << "mapfs cleanup: " << target->unit << " starts again: the mount on " << mountpoint
-                      << " stays for the next server\n";
+            console::info("mapfs cleanup: " + target->unit + " starts again: the mount on " + mountpoint +
+                          " stays for the next server");
             continue;
         }
         // Stopping for good: systemd still holds the connection, so the
         // mount would not say it is dead; it is ours and must go.
         const bool stopping = intent == UnitIntent::stop && mounts.back().type == "fuse.mapfs";
         if (!stopping) {
-            const FuseMountState state = probe_fuse_mount(mountpoint, std::chrono::seconds(2));
+            // After a failure systemd lets go of the stored connection as
+            // the unit fails: a moment later the mount is dead.
+            FuseMountState state = probe_fuse_mount(mountpoint, std::chrono::seconds(2));
+            for (int tries = 0; state == FuseMountState::hung && !target->failed.empty() && tries < 3; ++tries)
+                state = probe_fuse_mount(mountpoint, std::chrono::seconds(2));
             if (state == FuseMountState::answers) continue;
             if (state == FuseMountState::hung) {
-                std::cerr << "mapfs cleanup: the mount on " << mountpoint << " does not answer (its server is stopped or "
-                          << "being replaced); not detached (fusermount3 -uz " << mountpoint << " forces it)\n";
+                console::warning("mapfs cleanup: the mount on " + mountpoint + " does not answer (its server is stopped or "
+                                 "being replaced); not detached (fusermount3 -uz " + mountpoint + " forces it)");
                 continue;
             }
         }
         if (detach_mount(mountpoint)) {
-            std::cerr << "mapfs cleanup: detached the " << (stopping ? "" : "dead ") << "mount on " << mountpoint << "\n";
+            if (!target->failed.empty())
+                console::error("mapfs cleanup: " + target->failed + " failed for good (systemd gave up restarting it); "
+                               "detached the dead mount on " + mountpoint + ": clients get ENOENT from it, no longer "
+                               "\"Transport endpoint is not connected\"; systemctl start " + target->failed + " mounts it again");
+            else
+                console::info("mapfs cleanup: detached the " + std::string(stopping ? "" : "dead ") + "mount on " + mountpoint);
         } else {
-            std::cerr << "mapfs cleanup: cannot detach the mount on " << mountpoint << "\n";
+            console::error("mapfs cleanup: cannot detach the mount on " + mountpoint);
             status = 1;
         }
     }
@@ -157,21 +170,23 @@ int run_cleanup_command(int argc, const char* const* argv) {
 }
 
 int run_upgrade_command(int argc, const char* const* argv) {
+    if (argc == 3 && std::string_view(argv[2]) == "--all") return run_upgrade_all();
     const auto mount = mount_named("upgrade", argc, argv);
     if (!mount) return mount.error();
     const auto& [mountpoint, before] = *mount;
     if (before.failover == "systemd") {
-        std::cerr << "mapfs upgrade: " << mountpoint << " is served by a systemd service, which keeps the mount: "
-                  << "systemctl restart " << unit_of_pid(static_cast<pid_t>(before.pid)) << " takes it over with the installed binary\n";
+        console::error("mapfs upgrade: " + mountpoint + " is served by a systemd service, which keeps the mount: " +
+                       "systemctl restart " + unit_of_pid(static_cast<pid_t>(before.pid)) + " takes it over with the installed binary");
         return 1;
     }
     if (!before.supervisor_pid) {
-        std::cerr << "mapfs upgrade: nothing keeps the mount on " << mountpoint << " for a new server (it was started "
-                  << "with -o nosupervisor or under another service manager)\n";
+        console::error("mapfs upgrade: nothing keeps the mount on " + mountpoint + " for a new server (it was started " +
+                       "with -o nosupervisor or under another service manager)");
         return 1;
     }
     if (::kill(static_cast<pid_t>(*before.supervisor_pid), SIGUSR1) != 0) {
-        std::cerr << "mapfs upgrade: cannot signal the supervisor (pid " << *before.supervisor_pid << "): " << std::strerror(errno) << "\n";
+        console::error("mapfs upgrade: cannot signal the supervisor (pid " + std::to_string(*before.supervisor_pid) + "): " +
+                       std::strerror(errno));
         return 1;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -184,7 +199,7 @@ int run_upgrade_command(int argc, const char* const* argv) {
                   << " (mapfs " << now->version << ")\n";
         return 0;
     }
-    std::cerr << "mapfs upgrade: " << mountpoint << " was not taken over within 60 s\n";
+    console::error("mapfs upgrade: " + mountpoint + " was not taken over within 60 s");
     return 1;
 }
 

@@ -12,6 +12,9 @@
 //   mapfs upgrade CONFIG.toml|MOUNTPOINT
 //     has the supervisor hand the mount to a new server running the
 //     installed binary, and waits until it serves.
+//   mapfs upgrade --all
+//     the same for every mount outside systemd whose mapfs runs a binary
+//     that has been replaced since (upgrade_all.hpp).
 #pragma once
 
 namespace mapfs {

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "base/console.hpp"
 #include "config/command_line.hpp"
 #include "daemon/client_commands.hpp"
 #include "daemon/server.hpp"
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!errors.empty()) {
-        std::cerr << errors.to_string();
+        mapfs::console::error(errors.to_string());
         return 2;
     }
     if (mapfs::supervision_wanted(command_line)) {

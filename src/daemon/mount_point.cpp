@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -179,6 +181,23 @@ std::string prepare_mount_point(const std::string& given, bool overmount) {
     }
     if (mounts.empty() && !empty_directory(path))
         log::warn("mount point {} is not empty: its files are hidden while mapfs is mounted", path);
+    return "";
+}
+
+std::string create_mount_point(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) return "";
+    std::filesystem::path built;
+    for (const std::filesystem::path& part : std::filesystem::path(path)) {
+        built /= part;
+        if (::mkdir(built.c_str(), 0755) == 0) {
+            // As mount(8) makes it, whatever the umask (the unit's is 0077).
+            ::chmod(built.c_str(), 0755);
+            log::info("created {} (x-mount.mkdir)", built.string());
+        } else if (errno != EEXIST) {
+            return "mapfs: mount point \"" + path + "\": cannot create " + built.string() + ": " + std::strerror(errno) + "\n";
+        }
+    }
     return "";
 }
 

@@ -42,6 +42,10 @@ bool detach_mount(const std::string& path);
 // empty. Returns "" or the message that refuses it.
 std::string prepare_mount_point(const std::string& path, bool overmount);
 
+// Creates `path` and its missing parents, mode 0755 whatever the umask
+// (x-mount.mkdir). Returns "" or why it could not.
+std::string create_mount_point(const std::string& path);
+
 // The device ("0:52") of the mapfs mount just made on `mountpoint`: the
 // topmost fuse.mapfs mount there, never one below it; "" if none.
 std::string device_of_new_mount(const std::string& mountpoint);

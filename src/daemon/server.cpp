@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "base/console.hpp"
 #include "base/log.hpp"
 #include "daemon/fd_store.hpp"
 #include "daemon/handover.hpp"
@@ -23,7 +24,7 @@ namespace mapfs {
 namespace {
 
 int report(const LoadFailure& failure) {
-    std::cerr << failure.message;
+    console::error(failure.message);
     return failure.exit_status;
 }
 
@@ -103,8 +104,11 @@ int run_server(const CommandLine& command_line) {
     if (!config) return report(config.error());
     log::setup(config->options.log_level, command_line.debug, command_line.foreground);
     if (config->mountpoint && !taking_over) {
-        if (const std::string refusal = prepare_mount_point(*config->mountpoint, config->options.overmount); !refusal.empty()) {
-            std::cerr << refusal;
+        std::string refusal;
+        if (config->options.make_mountpoint) refusal = create_mount_point(*config->mountpoint);
+        if (refusal.empty()) refusal = prepare_mount_point(*config->mountpoint, config->options.overmount);
+        if (!refusal.empty()) {
+            console::error(refusal);
             return 2;
         }
     }

@@ -1,10 +1,12 @@
 #include "daemon/status_command.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "base/console.hpp"
 #include "config/size.hpp"
 #include "mapfs/status_report.hpp"
 
@@ -86,18 +88,18 @@ int run_status_command(int argc, const char* const* argv) {
         if (argument == "--json") json = true;
         else if (directory.empty()) directory = argument;
         else {
-            std::cerr << "mapfs status: unexpected argument '" << argument << "'\nusage: mapfs status MOUNTPOINT [--json]\n";
+            console::error("mapfs status: unexpected argument '" + argument + "'\nusage: mapfs status MOUNTPOINT [--json]");
             return 2;
         }
     }
     if (directory.empty()) {
-        std::cerr << "usage: mapfs status MOUNTPOINT [--json]\n";
+        console::error("usage: mapfs status MOUNTPOINT [--json]");
         return 2;
     }
     if (json) {
         std::FILE* file = std::fopen((directory + "/.mapfs/status").c_str(), "r");
         if (file == nullptr) {
-            std::cerr << "mapfs status: " << directory << " is not a mapfs mount (no .mapfs/status)\n";
+            console::error("mapfs status: " + status_unreadable_because(directory, errno));
             return 2;
         }
         char buffer[65536];
@@ -108,7 +110,7 @@ int run_status_command(int argc, const char* const* argv) {
     std::string error;
     const auto report = read_status_report(directory, error);
     if (!report) {
-        std::cerr << "mapfs status: " << error << "\n";
+        console::error("mapfs status: " + error);
         return error.find("not a mapfs mount") != std::string::npos ? 2 : 1;
     }
     print_report(*report);

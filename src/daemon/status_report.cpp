@@ -1,6 +1,8 @@
 // Reading the status report, for programs other than the daemon.
 #include "mapfs/status_report.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -75,14 +77,29 @@ std::optional<StatusReport> parse_status_report(std::string_view json, std::stri
 }
 
 std::optional<StatusReport> read_status_report(const std::string& mountpoint, std::string& error) {
-    std::ifstream file(mountpoint + "/.mapfs/status");
+    const std::string path = mountpoint + "/.mapfs/status";
+    std::ifstream file(path);
     if (!file) {
-        error = mountpoint + " is not a mapfs mount (no .mapfs/status)";
+        error = status_unreadable_because(mountpoint, errno);
         return std::nullopt;
     }
     std::ostringstream text;
     text << file.rdbuf();
     return parse_status_report(text.str(), error);
+}
+
+std::string status_unreadable_because(const std::string& mountpoint, int error) {
+    const std::string path = mountpoint + "/.mapfs/status";
+    if (error == EACCES || error == EPERM) {
+        return "permission denied reading " + path + ": the report is for the user who mounted " + mountpoint +
+               " (and root). Run the command as that user; other users reach the mount at all only when it "
+               "has allow_other, and read the report only when the configuration shares it "
+               "(status = \"everyone\" in [options], -o status=everyone)";
+    }
+    if (error == ENOTCONN || error == ECONNABORTED)
+        return mountpoint + ": the mount's server is gone (" + std::strerror(error) + "); mapfs cleanup or fusermount3 -uz " +
+               mountpoint + " detaches it";
+    return mountpoint + " is not a mapfs mount (no .mapfs/status: " + std::strerror(error) + ")";
 }
 
 }  // namespace mapfs

@@ -7,6 +7,7 @@
 #include <optional>
 #include <cstring>
 
+#include "base/exit_status.hpp"
 #include "base/log.hpp"
 #include "config/config_builder.hpp"
 #include "config/plan.hpp"
@@ -68,19 +69,19 @@ Expected<Loaded, LoadFailure> build(Config config, const Registry* running, cons
                                     const Inherited& inherited = {}) {
     ConfigErrors errors;
     auto plan = make_plan(std::move(config), errors, replanning);
-    if (!plan || !errors.empty()) return unexpected(LoadFailure{2, errors.to_string()});
+    if (!plan || !errors.empty()) return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
     log_summary(*plan);
     const std::vector<std::shared_ptr<Window>> previous = running != nullptr ? running->windows() : std::vector<std::shared_ptr<Window>>{};
     auto windows = map_windows(*plan, previous);
     if (!windows) {
-        return unexpected(LoadFailure{1, std::string("mapfs: cannot map the regions: ") +
+        return unexpected(LoadFailure{exit_status::cannot_serve, std::string("mapfs: cannot map the regions: ") +
                                              std::strerror(windows.error()) + "\n"});
     }
     const std::vector<bool> kept = kept_windows(*windows, previous);
     std::vector<std::shared_ptr<Window>> fresh;
     for (std::size_t i = 0; i < windows->size(); ++i)
         if (!kept[i]) fresh.push_back((*windows)[i]);
-    if (std::string failures = bring_in_pages(fresh); !failures.empty()) return unexpected(LoadFailure{1, failures});
+    if (std::string failures = bring_in_pages(fresh); !failures.empty()) return unexpected(LoadFailure{exit_status::cannot_serve, failures});
     Loaded loaded;
     loaded.windows_kept = windows->size() - fresh.size();
     Ownership ownership = ownership_of(plan->options);
@@ -98,12 +99,12 @@ Expected<Loaded, LoadFailure> build(Config config, const Registry* running, cons
 Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on) {
     ConfigErrors errors;
     auto config = build_config(command_line, errors);
-    if (!config) return unexpected(LoadFailure{2, errors.to_string()});
+    if (!config) return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
     if (config->options.fsname.empty()) config->options.fsname = command_line.source.value_or("mapfs");
     if (!errors.empty()) {
         // Check the rest too, so that one run reports every problem.
         make_plan(std::move(*config), errors, Replanning{{}, mounted_on});
-        return unexpected(LoadFailure{2, errors.to_string()});
+        return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
     }
     return std::move(*config);
 }

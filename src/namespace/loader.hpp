@@ -23,7 +23,7 @@ struct Loaded {
 };
 
 struct LoadFailure {
-    int exit_status = 2;  // 2: the configuration is wrong; 1: the system failed
+    int exit_status = 2;  // base/exit_status.hpp: bad_configuration, cannot_serve
     std::string message;  // every problem, one per line
 };
 

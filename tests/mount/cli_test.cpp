@@ -2,9 +2,11 @@
 // daemon mode, signals.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "mount_fixture.hpp"
@@ -181,6 +183,60 @@ TEST_F(MountTest, AConfigurationWithoutWindowsMountsEmptyWithAWarning) {
     EXPECT_NE(daemon->log().find("warning: the configuration has no windows: the mount will be empty"), std::string::npos)
         << daemon->log();
     EXPECT_NE(daemon->log().find("mounted 0 regions, 0 windows"), std::string::npos) << daemon->log();
+}
+
+}  // namespace
+}  // namespace mapfs::testing
+
+namespace mapfs::testing {
+namespace {
+
+// Under systemd, stderr is the journal (JOURNAL_STREAM names it): each line
+// carries its syslog priority, so `journalctl -p err` shows mapfs's errors.
+// On a terminal or in a file, the text is plain.
+TEST_F(CliTest, UnderTheJournalEveryErrorLineCarriesErrorPriority) {
+    ok("touch journal.txt plain.txt");
+    const std::string as_journal = "JOURNAL_STREAM=$(stat -c %d:%i journal.txt) ";
+    EXPECT_EQ(run(as_journal + quote(mapfs_binary()) + " disk.img mnt -f -o bogus -w 'p:acess=read' 2>>journal.txt", dir.path()).status, 2);
+    EXPECT_EQ(run(as_journal + quote(mapfs_binary()) + " status " + quote(dir.path().string()) + " 2>>journal.txt", dir.path()).status, 2);
+    EXPECT_EQ(run(quote(mapfs_binary()) + " disk.img mnt -f -o bogus 2>>plain.txt", dir.path()).status, 2);
+    const std::string journal = read_file(dir / "journal.txt");
+    std::istringstream lines(journal);
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count)
+        EXPECT_EQ(line.rfind("<3>mapfs", 0), 0u) << "not at error priority: " << line;
+    EXPECT_GE(count, 3) << journal;  // two configuration errors, the status command's
+    EXPECT_EQ(read_file(dir / "plain.txt").rfind("mapfs: ", 0), 0u) << read_file(dir / "plain.txt");
+}
+
+// Someone who may not read the report is told so, and what to do, instead
+// of "not a mapfs mount".
+TEST_F(CliTest, StatusAsAnotherUserSaysPermissionDeniedAndWhatToDo) {
+    ::chmod(dir.path().c_str(), 0755);
+    mount_args({disk.string(), mnt.string()});
+    const CommandResult status = run("setpriv --reuid=65534 --regid=65534 --clear-groups " + quote(mapfs_binary_for_anyone(dir)) +
+                                     " status " + quote(mnt.string()));
+    EXPECT_EQ(status.status, 1) << status.output;
+    EXPECT_NE(status.output.find("permission denied"), std::string::npos) << status.output;
+    EXPECT_NE(status.output.find("Run the command as that user"), std::string::npos) << status.output;
+    EXPECT_EQ(status.output.find("not a mapfs mount"), std::string::npos) << status.output;
+}
+
+// A missing mount point is refused with the command that makes it; with
+// x-mount.mkdir (util-linux's name, which the unit passes) mapfs makes it,
+// mode 0755 whatever the umask.
+TEST_F(CliTest, XMountMkdirCreatesAMissingMountPoint) {
+    const CommandResult refused = mapfs("disk.img new/deep/mnt -f");
+    EXPECT_EQ(refused.status, 2) << refused.output;
+    EXPECT_NE(refused.output.find("mkdir -p new/deep/mnt"), std::string::npos) << refused.output;
+    EXPECT_NE(refused.output.find("x-mount.mkdir"), std::string::npos) << refused.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "new"));
+    const auto where = dir / "new" / "deep" / "mnt";
+    MountedMapfs made({disk.string(), where.string(), "-o", "x-mount.mkdir"}, where, dir / "mkdir.log", {}, {"bash", "-c", "umask 077 && exec \"$@\"", "umask"});
+    ASSERT_TRUE(made.live()) << made.log();
+    EXPECT_EQ(run("stat -c %a new new/deep", dir.path()).output, "755\n755\n");
+    EXPECT_EQ(read_file(where / "disk.img"), original);
+    EXPECT_EQ(made.unmount(), 0);
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ TEST_P(HostileInputTest, IsRejectedWithExitTwoAndTouchesNothing) {
     const Snapshot disk_before = snapshot("disk.img");
     const Snapshot secret_before = snapshot("secret.img");
     const std::string prefix = c.as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-    const CommandResult result = run(prefix + quote(mapfs_binary()) + " -f " + c.arguments, dir.path());
+    const std::string binary = c.as_nobody ? mapfs_binary_for_anyone(dir) : mapfs_binary();
+    const CommandResult result = run(prefix + quote(binary) + " -f " + c.arguments, dir.path());
 
     EXPECT_EQ(result.status, 2) << "mapfs " << c.arguments << "\n" << result.output;
     for (const std::string& word : c.words)

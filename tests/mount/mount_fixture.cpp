@@ -71,6 +71,18 @@ std::string mapfs_binary() {
     return path != nullptr ? path : "mapfs";
 }
 
+std::string mapfs_binary_for_anyone(const TempDir& dir) {
+    const std::filesystem::path copy = dir / "mapfs-for-anyone";
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                 std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                                 std::filesystem::perms::others_exec);
+    if (!std::filesystem::exists(copy)) std::filesystem::copy_file(mapfs_binary(), copy);
+    std::filesystem::permissions(copy, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                           std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                           std::filesystem::perms::others_exec);
+    return copy.string();
+}
+
 // The FUSE mounts on `mountpoint`, as mount IDs.
 std::set<std::string> fuse_mount_ids(const std::filesystem::path& mountpoint) {
     std::set<std::string> ids;

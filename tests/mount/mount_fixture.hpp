@@ -68,6 +68,10 @@ private:
 
 bool is_mounted(const std::filesystem::path& mountpoint);
 std::string mapfs_binary();
+// A copy of the mapfs binary that any user can run, in `dir` (opened to
+// others): the build tree may sit where others cannot search, as under
+// /root (0700), and tests run mapfs as user nobody.
+std::string mapfs_binary_for_anyone(const TempDir& dir);
 // MAPFS_TEST_TRANSPORT: the transport every mount of this run is given,
 // unless its arguments name one; "" when none is.
 std::string forced_transport();

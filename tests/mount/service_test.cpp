@@ -449,7 +449,7 @@ exec setpriv --reuid=65534 --regid=65534 --clear-groups "$1" -f -w 'w:anon,size=
 )SH";
     std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
     const CommandResult result = run("timeout 20 unshare -m --propagation private bash -c " + quote(script) + " _ " +
-                                     quote(mapfs_binary()) + " " + quote(mnt.string()));
+                                     quote(mapfs_binary_for_anyone(dir)) + " " + quote(mnt.string()));
     EXPECT_EQ(result.status, 1) << result.output;
     EXPECT_NE(result.output.find("cannot open /dev/fuse: Permission denied. mapfs needs read and write access to /dev/fuse"),
               std::string::npos) << result.output;
