@@ -33,6 +33,11 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t takeover_limit = 20;
 constexpr auto takeover_window = std::chrono::seconds(60);
 constexpr const char* supervisor_variable = "MAPFS_SUPERVISOR_PID";
+// Set for a supervisor that became the installed binary (an upgrade):
+// "foreground" or "background", and its stored descriptors as
+// "name=fd:name=fd".
+constexpr const char* resume_variable = "MAPFS_SUPERVISOR_RESUME";
+constexpr const char* resume_store_variable = "MAPFS_SUPERVISOR_STORE";
 
 int decode_status(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -58,6 +63,34 @@ void detach_stdio() {
     if (null > 2) ::close(null);
 }
 
+// A supervisor that an upgrade made run the installed binary: what the
+// one before it passed on.
+struct Resumed {
+    bool background = false;
+    std::map<std::string, UniqueFd> store;
+};
+
+std::optional<Resumed> resumed_supervisor() {
+    const char* mode = std::getenv(resume_variable);
+    if (mode == nullptr) return std::nullopt;
+    Resumed resumed;
+    resumed.background = std::string_view(mode) == "background";
+    const std::string list = std::getenv(resume_store_variable) != nullptr ? std::getenv(resume_store_variable) : "";
+    for (std::size_t start = 0; start < list.size();) {
+        const std::size_t end = std::min(list.find(':', start), list.size());
+        const std::string entry = list.substr(start, end - start);
+        const std::size_t equals = entry.find('=');
+        if (equals != std::string::npos) {
+            const int fd = std::atoi(entry.c_str() + equals + 1);
+            if (fd > 2 && ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) resumed.store[entry.substr(0, equals)] = UniqueFd(fd);
+        }
+        start = end + 1;
+    }
+    ::unsetenv(resume_variable);
+    ::unsetenv(resume_store_variable);
+    return resumed;
+}
+
 class Supervisor {
 public:
     Supervisor(char** argv, std::function<void(int)> settled) : settled_(std::move(settled)) {
@@ -71,6 +104,15 @@ public:
     }
 
     int run();
+    // Carries on from the supervisor this process was before it became
+    // the installed binary: its descriptors, and a mount that served.
+    void set_background(bool background) noexcept { background_ = background; }
+    void resume(Resumed resumed) {
+        store_ = std::move(resumed.store);
+        background_ = resumed.background;
+        ever_ready_ = true;
+        settled_ = nullptr;
+    }
 
 private:
     bool set_up();
@@ -82,6 +124,7 @@ private:
     void give_up(const std::string& why);
     void settle(int status);
     std::vector<std::string> server_environment() const;
+    void become_installed_binary();
 
     std::function<void(int)> settled_;
     std::vector<std::string> arguments_;
@@ -96,6 +139,7 @@ private:
     bool ever_ready_ = false;
     bool stopping_ = false;        // the server said STOPPING=1: it stops for good
     bool stop_requested_ = false;  // SIGTERM or SIGINT came here
+    bool background_ = false;      // went to the background (not -f)
     std::deque<Clock::time_point> takeovers_;
 };
 
@@ -112,6 +156,9 @@ bool Supervisor::set_up() {
     sigemptyset(&handled);
     for (const int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&handled, signal);
     ::sigprocmask(SIG_BLOCK, &handled, &original_mask_);
+    // Servers get them unblocked, also when this process inherited them
+    // blocked from the supervisor it was before an upgrade.
+    for (const int signal : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigdelset(&original_mask_, signal);
     signals_.reset(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_.valid()) log::error("supervisor: cannot create a signalfd: {}", std::strerror(errno));
     return signals_.valid();
@@ -258,6 +305,9 @@ std::optional<int> Supervisor::on_server_exit(int status) {
     }
     if (decode_status(status) == exit_handover && WIFEXITED(status)) {
         log::info("pid {} handed the mount over; starting {}", dead, binary_);
+        // An upgrade: this process becomes the installed binary too, so
+        // that nothing keeps running the replaced file; it starts the server.
+        become_installed_binary();
     } else {
         log::warn("the server (pid {}) {}; a new server takes the mount over", dead, describe_exit(status));
         const auto now = Clock::now();
@@ -272,6 +322,35 @@ std::optional<int> Supervisor::on_server_exit(int status) {
     if (spawn()) return std::nullopt;
     give_up("no new server could be started");
     return 1;
+}
+
+// exec of the binary at binary_, same pid (the shell or mount(8) that
+// started mapfs still has its child), the stored descriptors passed by
+// number. Returns only when the exec failed: this process goes on as it was.
+void Supervisor::become_installed_binary() {
+    std::string stored;
+    for (const auto& [name, fd] : store_) {
+        if (::fcntl(fd.get(), F_SETFD, 0) != 0) continue;
+        stored += (stored.empty() ? "" : ":") + name + "=" + std::to_string(fd.get());
+    }
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) environment.emplace_back(*entry);
+    environment.push_back(std::string(resume_variable) + "=" + (background_ ? "background" : "foreground"));
+    environment.push_back(std::string(resume_store_variable) + "=" + stored);
+    std::vector<char*> envp;
+    for (std::string& setting : environment) envp.push_back(setting.data());
+    envp.push_back(nullptr);
+    std::vector<char*> argv;
+    for (std::string& argument : arguments_) argv.push_back(const_cast<char*>(argument.c_str()));
+    argv.push_back(nullptr);
+    // The new process reads the start directory from its working directory.
+    if (!directory_.empty()) [[maybe_unused]] const int moved = ::chdir(directory_.c_str());
+    // The signals stay blocked across the exec: one that comes meanwhile
+    // waits for the new process's signalfd instead of ending it.
+    ::execve(binary_.c_str(), argv.data(), envp.data());
+    log::error("supervisor: cannot become {}: {}; it goes on as it was", binary_, std::strerror(errno));
+    for (const auto& [name, fd] : store_) ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+    if (background_) [[maybe_unused]] const int back = ::chdir("/");
 }
 
 // Closing the stored connection ends it: clients get ENOTCONN instead of
@@ -320,6 +399,17 @@ pid_t supervisor_of_this_server() {
 }
 
 int run_supervisor(char** argv, bool foreground) {
+    if (std::optional<Resumed> resumed = resumed_supervisor()) {
+        Supervisor supervisor(argv, nullptr);
+        const bool background = resumed->background;
+        supervisor.resume(std::move(*resumed));
+        if (background) {
+            log::to_syslog_in_background();
+            [[maybe_unused]] const int moved = ::chdir("/");
+        }
+        log::info("supervisor (pid {}) now runs the installed binary", ::getpid());
+        return supervisor.run();
+    }
     std::function<void(int)> settled;
     if (!foreground) {
         // The starting process waits until the mount serves (or failed), so
@@ -351,6 +441,7 @@ int run_supervisor(char** argv, bool foreground) {
         };
     }
     Supervisor supervisor(argv, std::move(settled));
+    supervisor.set_background(!foreground);
     return supervisor.run();
 }
 

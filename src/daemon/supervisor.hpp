@@ -15,12 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "base/exit_status.hpp"
 #include "config/command_line.hpp"
 
 namespace mapfs {
 
 // Exit status of a server that handed the mount over (EX_TEMPFAIL).
-inline constexpr int exit_handover = 75;
+inline constexpr int exit_handover = exit_status::handed_over;
 
 // Whether this process should supervise: no service manager (NOTIFY_SOCKET)
 // keeps the descriptors, it is not itself a supervised server, and the

@@ -242,6 +242,56 @@ TEST_F(TakeoverTest, UpgradeHandsTheMountToTheInstalledBinaryWhileCatStreams) {
     EXPECT_NE(fresh, old);
     const std::string exe = ok("readlink /proc/" + fresh.substr(0, fresh.size() - 1) + "/exe");
     EXPECT_EQ(exe, (dir / "installed-mapfs").string() + "\n") << "the new server must run the new file";
+    // The supervisor (same pid) runs the new file too: nothing is left on
+    // the replaced one.
+    const std::string supervisor = ok("python3 -c 'import json; print(json.load(open(\"mnt/.mapfs/status\"))[\"supervisor_pid\"])'");
+    EXPECT_EQ(ok("readlink /proc/" + supervisor.substr(0, supervisor.size() - 1) + "/exe"), (dir / "installed-mapfs").string() + "\n");
+}
+
+// mapfs upgrade --all, as the package's postinst runs it: every mount
+// whose mapfs runs a replaced binary moves to the installed one, while a
+// reader streams through both, and nothing runs the old file afterwards.
+TEST_F(TakeoverTest, UpgradeAllMovesEveryMountOfAReplacedBinary) {
+    ok("cp " + quote(mapfs_binary()) + " installed-mapfs && mkdir mnt2");
+    const auto disk = backing("disk.img", pattern_bytes(4 << 20, 17));
+    struct Unmount {
+        std::vector<std::filesystem::path> where;
+        ~Unmount() {
+            for (const auto& path : where)
+                run("fusermount3 -u " + quote(path.string()) + " 2>/dev/null || fusermount3 -uz " + quote(path.string()) + " 2>/dev/null");
+        }
+    } unmount{{mnt, dir / "mnt2"}};
+    for (const char* where : {"mnt", "mnt2"}) {
+        const CommandResult started = run("./installed-mapfs -w w:file=" + quote(disk.string()) + ",access=read " + where, dir.path());
+        ASSERT_EQ(started.status, 0) << started.output;
+    }
+    // What every process started from this test's copy runs now.
+    const std::string mapfs_processes = "for p in /proc/[0-9]*; do l=$(readlink $p/exe 2>/dev/null) || continue; case $l in " +
+                                        dir.path().string() + "/*) echo \"$l\";; esac; done | sort";
+    // Two supervisors and their servers.
+    std::string expected;
+    for (int i = 0; i < 4; ++i) expected += (dir / "installed-mapfs").string() + "\n";
+    EXPECT_EQ(ok(mapfs_processes), expected);
+    ok("cp installed-mapfs new-mapfs && mv new-mapfs installed-mapfs");
+    CommandResult reader;
+    std::thread streaming([&] {
+        reader = run("python3 -c '\nimport os, time\nfds = [os.open(p, os.O_RDONLY) for p in (\"mnt/w\", \"mnt2/w\")]\n"
+                     "end = time.time() + 3\nwhile time.time() < end:\n    for fd in fds: assert len(os.pread(fd, 65536, 0)) == 65536\n"
+                     "print(\"read\")'", dir.path());
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const CommandResult upgrade = run("./installed-mapfs upgrade --all", dir.path());
+    streaming.join();
+    EXPECT_EQ(upgrade.status, 0) << upgrade.output;
+    EXPECT_EQ(reader.output, "read\n") << "a reader saw an error across the upgrade";
+    std::size_t moved = 0;
+    for (std::size_t at = 0; (at = upgrade.output.find("now run", at)) != std::string::npos; ++at) ++moved;
+    EXPECT_EQ(moved, 2u) << upgrade.output;
+    EXPECT_EQ(ok(mapfs_processes), expected) << "a mapfs still runs the replaced file (deleted)";
+    EXPECT_EQ(ok("cmp mnt/w disk.img && cmp mnt2/w disk.img && echo same"), "same\n");
+    const CommandResult again = run("./installed-mapfs upgrade --all", dir.path());
+    EXPECT_EQ(again.status, 0) << again.output;
+    EXPECT_NE(again.output.find("no mapfs outside systemd runs a replaced"), std::string::npos) << again.output;
 }
 
 // A server that dies again and again (a request that kills every server it
