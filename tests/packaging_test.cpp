@@ -37,7 +37,8 @@ CommandResult* InstalledTree::install_output_ = nullptr;
 TEST_F(InstalledTree, MesonInstallsBinaryManPagesUnitAndExample) {
     ASSERT_EQ(install_output_->status, 0) << install_output_->output;
     for (const char* file : {"bin/mapfs", "share/man/man8/mapfs.8", "share/man/man5/mapfs.toml.5",
-                             "lib/systemd/system/mapfs@.service", "share/doc/mapfs/examples/mapfs.toml"})
+                             "lib/systemd/system/mapfs@.service", "lib/systemd/system/mapfs-cleanup@.service",
+                             "share/doc/mapfs/examples/mapfs.toml"})
         EXPECT_TRUE(std::filesystem::is_regular_file(installed(file))) << file << " is not installed";
     EXPECT_EQ(run(quote(installed("bin/mapfs").string()) + " --version").output.rfind("mapfs ", 0), 0u);
 }
@@ -62,17 +63,23 @@ TEST_F(InstalledTree, ManPagesRenderWithoutWarnings) {
         EXPECT_NE(config_page.find(word), std::string::npos) << "mapfs.toml(5) does not mention " << word;
 }
 
-TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnit) {
+TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnits) {
     TempDir units;
-    // An instance of the template, pointing at the installed binary.
-    ASSERT_EQ(0, run("sed 's|^\\(Exec[A-Za-z]*=-\\?\\)[^ ]*/mapfs|\\1" + installed("bin/mapfs").string() + "|' " +
-                   quote(installed("lib/systemd/system/mapfs@.service").string()) + " > " +
-                   quote((units / "mapfs@demo.service").string())).status);
+    // Instances of the templates, pointing at the installed binary.
+    for (const char* unit : {"mapfs@", "mapfs-cleanup@"}) {
+        ASSERT_EQ(0, run("sed 's|^\\(Exec[A-Za-z]*=-\\?\\)[^ ]*/mapfs|\\1" + installed("bin/mapfs").string() + "|' " +
+                       quote(installed(std::string("lib/systemd/system/") + unit + ".service").string()) + " > " +
+                       quote((units / (std::string(unit) + "demo.service")).string())).status);
+    }
     const std::string unit = read_file(units / "mapfs@demo.service");
     for (const char* line : {"Type=notify", "reload --pid $MAINPID /etc/mapfs/%i.toml", "cleanup --unit %n /etc/mapfs/%i.toml",
-                             "Environment=MAPFS_FD_STORE=1", "FileDescriptorStoreMax=",
+                             "Environment=MAPFS_FD_STORE=1", "FileDescriptorStoreMax=", "-o x-mount.mkdir /etc/mapfs/%i.toml",
+                             "\nRestartPreventExitStatus=2 3\n", "\nStartLimitBurst=20\n", "\nOnFailure=mapfs-cleanup@%i.service\n",
+                             "\nDevicePolicy=closed\n", "\nDeviceAllow=/dev/fuse rw\n",
                              "NoNewPrivileges=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service @mount @memlock mincore"})
         EXPECT_NE(unit.find(line), std::string::npos) << "the unit lacks " << line;
+    // A condition would skip a missing configuration silently.
+    EXPECT_EQ(unit.find("\nCondition"), std::string::npos) << "the unit has a Condition";
     // Each of these gives the service a mount namespace of its own, which
     // would hide the FUSE mount from everyone else.
     for (const char* option : {"PrivateTmp=", "ProtectSystem=", "ProtectHome=", "ProtectKernelLogs=", "ProtectKernelModules=",
@@ -80,7 +87,8 @@ TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnit) {
                                "BindPaths=", "PrivateMounts=", "ProtectProc=", "ProtectKernelTunables="})
         EXPECT_EQ(unit.find("\n" + std::string(option)), std::string::npos) << "the unit sets " << option;
     const CommandResult verify = run("MANPATH=" + quote(installed("share/man").string()) + " systemd-analyze verify " +
-                                     quote((units / "mapfs@demo.service").string()));
+                                     quote((units / "mapfs@demo.service").string()) + " " +
+                                     quote((units / "mapfs-cleanup@demo.service").string()));
     EXPECT_EQ(verify.status, 0) << verify.output;
     EXPECT_EQ(verify.output, "") << verify.output;
 }

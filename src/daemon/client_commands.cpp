@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -49,6 +50,9 @@ std::vector<std::string> mount_points_for(const std::string& argument) {
     }
     for (const std::string& source : {argument, config.string()})
         for (const std::string& where : mount_points_of("fuse.mapfs", source)) found.push_back(where);
+    // Named by the file and found by its source alike: each once.
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
     return found;
 }
 

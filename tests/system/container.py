@@ -1,10 +1,10 @@
-"""A Debian 12 container booted with systemd as its PID 1 (systemd-nspawn),
+"""A Debian container booted with systemd as its PID 1 (systemd-nspawn),
 with the mapfs .deb installed, for tests that need a real systemd.
 
-The root is made once with debootstrap and kept under /var/tmp between runs
-on one machine; each run resets what the tests change in it (the package,
-/etc/mapfs, /etc/fstab, /srv). Commands run inside with nsenter into the
-container's namespaces, as PID 1 sees the system.
+The root is made once with debootstrap (debian_root.py) and kept under
+/var/tmp between runs on one machine; each run resets what the tests change
+in it (the package, /etc/mapfs, /etc/fstab, /srv). Commands run inside with
+nsenter into the container's namespaces, as PID 1 sees the system.
 """
 import os
 import shutil
@@ -13,58 +13,34 @@ import subprocess
 import time
 from pathlib import Path
 
-# What debootstrap installs: systemd and what mapfs depends on (the .deb's
-# Depends names libspdlog1.10-fmt9, a virtual package debootstrap cannot
-# resolve; libspdlog1.10 is the real one), and the tools the tests use.
-PACKAGES = [
-    "systemd", "systemd-sysv", "dbus", "fuse3", "libfuse3-3", "libspdlog1.10", "libtomlplusplus3",
-    "libsystemd0", "liburing2", "python3", "strace", "procps", "util-linux", "kmod",
-]
-ROOT_VERSION = "3"  # bump when PACKAGES changes: a cached root is then made again
+from debian_root import ensure_root  # noqa: F401 - used by system_suite.py
 
 
 class CommandFailed(Exception):
     pass
 
 
-def run_host(arguments, **kwargs):
-    return subprocess.run(arguments, check=True, text=True, capture_output=True, **kwargs)
-
-
-def ensure_root(root: Path, log) -> None:
-    """Makes the root with debootstrap unless a current one is cached."""
-    marker = root / "etc" / "mapfs-test-root"
-    if marker.exists() and marker.read_text().strip() == ROOT_VERSION:
-        log(f"using the cached root {root}")
-        return
-    fresh = root.with_name(root.name + ".new")
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.rmtree(root, ignore_errors=True)
-    log(f"making a Debian 12 root in {root} with debootstrap (once per machine)")
-    started = time.time()
-    subprocess.run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), "bookworm", str(fresh)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    (fresh / "etc" / "mapfs-test-root").write_text(ROOT_VERSION + "\n")
-    # No getty on a console nobody reads; quicker, quieter boots.
-    (fresh / "etc" / "hostname").write_text("mapfs-system-test\n")
-    fresh.rename(root)
-    log(f"root made in {time.time() - started:.0f} s")
+def install_package(root: Path, deb: Path) -> subprocess.CompletedProcess:
+    """Installs `deb` in the root with apt, which brings the release's
+    libraries it depends on."""
+    shutil.copy(deb, root / "tmp" / deb.name)
+    return subprocess.run(["chroot", str(root), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y",
+                           "-q", "--no-install-recommends", f"/tmp/{deb.name}"], text=True, capture_output=True)
 
 
 def reset_root(root: Path, deb: Path, log) -> None:
     """Puts back what the tests change and installs the fresh package."""
+    subprocess.run(["chroot", str(root), "dpkg", "--purge", "mapfs"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     for path in ("etc/mapfs", "srv", "etc/systemd/system/mapfs@.service.d"):
         shutil.rmtree(root / path, ignore_errors=True)
     for drop_in in (root / "etc/systemd/system").glob("mapfs@*.service.d"):
         shutil.rmtree(drop_in, ignore_errors=True)
     (root / "srv").mkdir()
     (root / "etc/fstab").write_text("# mapfs system tests\n")
-    subprocess.run(["chroot", str(root), "dpkg", "--purge", "mapfs"], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    shutil.copy(deb, root / "tmp" / "mapfs.deb")
-    installed = subprocess.run(["chroot", str(root), "dpkg", "-i", "/tmp/mapfs.deb"], text=True, capture_output=True)
+    installed = install_package(root, deb)
     if installed.returncode != 0:
-        raise CommandFailed("dpkg -i in the root failed:\n" + installed.stdout + installed.stderr)
+        raise CommandFailed("installing the package in the root failed:\n" + installed.stdout + installed.stderr)
     log("installed " + deb.name)
 
 

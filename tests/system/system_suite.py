@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The system suite: the mapfs .deb under a real systemd (a Debian 12
+"""The system suite: the mapfs .deb under a real systemd (a Debian 12 or 13
 container booted with systemd-nspawn), driven as an administrator would,
-with systemctl, journalctl, findmnt, mount and mapfs status from inside.
+with systemctl, journalctl, findmnt, mount, dpkg and mapfs status from
+inside.
 
-Usage: system_suite.py --deb ../mapfs_0.1.0_amd64.deb [--root DIR] [--junit FILE] [-k NAME]
+Usage: system_suite.py --deb ../mapfs_0.1.0_amd64.deb [--release bookworm|trixie] [--root DIR]
+                       [--junit FILE] [-k NAME]
 
 Prints one line per test and "N passed, N failed"; exits non-zero on any
 failure. The container is always shut down, even when a test fails.
@@ -11,6 +13,7 @@ failure. The container is always shut down, even when a test fails.
 import argparse
 import json
 import re
+import shutil
 import sys
 import time
 import traceback
@@ -18,7 +21,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from container import CommandFailed, Container, ensure_root, reset_root  # noqa: E402
+from container import CommandFailed, Container, ensure_root, install_package, reset_root  # noqa: E402
 
 MIB = 1 << 20
 
@@ -49,9 +52,10 @@ WATCHDOG_DROP_IN = "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=3s\n"
 
 
 class Suite:
-    def __init__(self, box: Container, disk: bytes):
+    def __init__(self, box: Container, disk: bytes, deb: Path):
         self.box = box
         self.disk = disk
+        self.deb = deb
 
     # --- helpers -------------------------------------------------------
     def sh(self, command: str, check=True, timeout=120):
@@ -83,6 +87,20 @@ class Suite:
             self.box.write(f"/etc/systemd/system/mapfs@{name}.service.d/test.conf", drop_in)
             self.sh("systemctl daemon-reload")
         self.sh(f"systemctl start mapfs@{name}")
+
+    def journal(self, unit: str, priority: str = "") -> str:
+        """What the unit logged (-p PRIORITY: that and more urgent, or a range)."""
+        return self.sh(f"journalctl -u {unit} --no-pager -o cat" + (f" -p {priority}" if priority else "")).stdout
+
+    def unit_property(self, unit: str, name: str) -> str:
+        return self.sh(f"systemctl show -p {name} --value {unit}").stdout.strip()
+
+    def mapfs_processes(self) -> dict:
+        """pid -> what /proc/PID/exe points to, for every mapfs inside."""
+        found = {}
+        for pid in self.sh("pgrep -x mapfs", check=False).stdout.split():
+            found[int(pid)] = self.sh(f"readlink /proc/{pid}/exe", check=False).stdout.strip()
+        return found
 
     def window_bytes(self, path: str, offset: int, length: int) -> bytes:
         return (self.box.root / path.lstrip("/")).read_bytes()[offset:offset + length]
@@ -299,12 +317,170 @@ open("/srv/traced/.mapfs/status").read()
         missing = sorted(used - allowed)
         assert not missing, f"system calls mapfs made that the unit's filter refuses: {missing}"
 
+    # --- issue 17: a unit that fails loudly, a first start that works ---
+    def test_a_missing_configuration_fails_the_start_with_one_error_line(self):
+        done = self.sh("systemctl start mapfs@typo", check=False)
+        assert done.returncode != 0, "systemctl start of a unit without /etc/mapfs/typo.toml succeeded"
+        errors = self.journal("mapfs@typo", "err")
+        assert "/etc/mapfs/typo.toml" in errors and "No such file" in errors, errors
+        assert self.unit_property("mapfs@typo", "NRestarts") == "0", "a missing file was restarted"
+        assert self.unit_property("mapfs@typo", "ExecMainStatus") == "2"
+
+    def test_errors_reach_the_journal_at_error_priority_and_info_stays_info(self):
+        self.box.write("/etc/mapfs/bad.toml", config("/srv/bad", window("w", 0, MIB)) + 'mode = 644\n')
+        assert self.sh("systemctl start mapfs@bad", check=False).returncode != 0
+        errors = self.journal("mapfs@bad", "err")
+        assert "decimal number 644" in errors, f"the configuration error is not at priority err:\n{self.journal('mapfs@bad')}"
+        # A running unit: start-up lines are info, not errors.
+        info = self.journal("mapfs@demo", "info..info")
+        assert "mounted " in info, info
+        assert "mounted " not in self.journal("mapfs@demo", "err"), self.journal("mapfs@demo", "err")
+        # A client command's own error (mapfs reload run by ExecReload=).
+        good = (self.box.root / "etc/mapfs/demo.toml").read_text()
+        self.box.write("/etc/mapfs/demo.toml", good + '[[window]]\nname = "x"\nregion = "nope"\n')
+        assert self.sh("systemctl reload mapfs@demo", check=False).returncode != 0
+        self.box.write("/etc/mapfs/demo.toml", good)
+        errors = self.journal("mapfs@demo", "err")
+        assert "rejected" in errors and "nope" in errors, errors
+
+    def test_a_permanent_error_exits_3_and_is_not_restarted(self):
+        memory = int(self.sh("awk '/MemTotal/ {print $2}' /proc/meminfo").stdout) * 1024
+        self.box.write("/etc/mapfs/huge.toml", f'mountpoint = "/srv/huge"\n[[region]]\nname = "m"\nanon = true\n'
+                       f'size = {2 * memory}\n[[window]]\nname = "m"\nregion = "m"\npages = "populate"\n')
+        assert self.sh("systemctl start mapfs@huge", check=False).returncode != 0
+        time.sleep(1)  # a restart would come after RestartSec=100ms
+        assert self.unit_property("mapfs@huge", "ExecMainStatus") == "3", self.journal("mapfs@huge")
+        assert self.unit_property("mapfs@huge", "NRestarts") == "0", self.journal("mapfs@huge")
+        assert "more than this machine's memory" in self.journal("mapfs@huge", "err"), self.journal("mapfs@huge")
+
+    def test_the_first_start_creates_a_missing_mount_point(self):
+        self.box.write("/etc/mapfs/first.toml", config("/srv/new/first", window("w", 0, MIB, "read")))
+        assert not (self.box.root / "srv/new").exists()
+        self.sh("systemctl enable --now mapfs@first")
+        assert self.sh("stat -c %a /srv/new").stdout.strip() == "755", "the unit's UMask=0077 made the directory private"
+        assert self.mount_lines("/srv/new/first") == 1
+        read = self.sh("od -An -tx1 -N4 /srv/new/first/w").stdout.split()
+        expected = [f"{b:02x}" for b in self.window_bytes("/srv/images/disk.img", 0, 4)]
+        assert read == expected, f"{read}\n{self.journal('mapfs@first')}"
+        self.sh("systemctl disable --now mapfs@first")
+        assert self.mount_lines("/srv/new/first") == 0
+
+    def test_a_crash_loop_keeps_the_mount_served(self):
+        self.start("loop", config("/srv/loop", window("w", 0, MIB)))
+        for _ in range(6):
+            self.wait_for("a server", lambda: self.main_pid("mapfs@loop") != 0, 10)
+            self.sh(f"kill -9 {self.main_pid('mapfs@loop')}")
+            time.sleep(0.7)
+        self.wait_for("the unit active again", lambda: self.sh("systemctl is-active mapfs@loop", check=False)
+                      .stdout.strip() == "active", 15)
+        read = self.sh("od -An -tx1 -N4 /srv/loop/w").stdout.split()
+        expected = [f"{b:02x}" for b in self.window_bytes("/srv/images/disk.img", 0, 4)]
+        assert read == expected, f"{read}\n{self.journal('mapfs@loop')}"
+        assert self.mount_lines("/srv/loop") == 1, self.sh("grep /srv/loop /proc/1/mountinfo", check=False).stdout
+        assert int(self.unit_property("mapfs@loop", "NRestarts")) == 6
+        self.sh("systemctl stop mapfs@loop")
+
+    def test_when_systemd_gives_up_the_dead_mount_is_detached_and_said(self):
+        self.start("giveup", config("/srv/giveup", window("w", 0, MIB)), "[Unit]\nStartLimitBurst=3\n")
+        for _ in range(10):
+            if self.sh("systemctl is-failed mapfs@giveup", check=False).stdout.strip() == "failed":
+                break
+            pid = self.main_pid("mapfs@giveup")
+            if pid:
+                self.sh(f"kill -9 {pid}", check=False)
+            time.sleep(0.4)
+        self.wait_for("the unit to fail", lambda: self.sh("systemctl is-failed mapfs@giveup", check=False)
+                      .stdout.strip() == "failed", 15)
+        self.wait_for("no mount left", lambda: self.mount_lines("/srv/giveup") == 0, 15)
+        errors = self.sh("journalctl --no-pager -o cat -p err -u mapfs-cleanup@giveup").stdout
+        assert "failed for good" in errors and "detached the dead mount on /srv/giveup" in errors, errors
+        assert self.sh("ls /srv/giveup", check=False).returncode == 0, "the mount point still fails"
+
+    def test_the_unit_is_hardened_without_a_mount_namespace(self):
+        out = self.sh("systemd-analyze security --no-pager mapfs@demo.service", check=False).stdout
+        print("    " + [line for line in out.splitlines() if "Overall exposure" in line][-1].strip())
+        # A device ACL that lets in /dev/fuse (and the clock, for
+        # ProtectClock=) and nothing else: systemd-analyze still counts
+        # the ACL's special devices, but no longer "no device ACL".
+        device = [line for line in out.splitlines() if "DeviceAllow=" in line]
+        assert device and "no device ACL" not in device[0] and "/dev/fuse:rw" in device[0], device
+        assert [line for line in out.splitlines() if "IPAddressDeny=" in line and line.startswith("✓")], out
+
+    # --- issue 17: the package moves running mounts to the new binary ---
+    def test_a_package_upgrade_moves_every_running_mount_to_the_new_binary(self):
+        self.sh("mountpoint -q /srv/boot || mount /srv/boot")
+        assert self.sh("systemctl is-active mapfs@demo").stdout.strip() == "active"
+        before = self.mapfs_processes()
+        assert len(before) >= 3, before  # demo's server, the fstab mount's supervisor and server
+        new_deb = repack_with_version(self.deb, "+upgrade1")
+        # Under /srv: the booted container's /tmp is a tmpfs over the root's.
+        shutil.copy(new_deb, self.box.root / "srv" / "tests" / new_deb.name)
+        self.box.write("/srv/tests/stream.py", """
+import os, sys, time
+fds = [os.open(p, os.O_RDONLY) for p in ("/srv/demo/p1", "/srv/boot/w")]
+errors, reads, end = [], 0, time.time() + float(sys.argv[1])
+while time.time() < end:
+    for fd in fds:
+        try:
+            os.pread(fd, 65536, (reads * 65536) % (1 << 20)); reads += 1
+        except OSError as e:
+            errors.append(e.strerror)
+print(reads, errors[:3])
+""")
+        self.sh("rm -f /srv/tests/stream.out; nohup python3 /srv/tests/stream.py 8 > /srv/tests/stream.out 2>&1 & sleep 1")
+        done = self.sh(f"dpkg -i /srv/tests/{new_deb.name}", check=False, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        self.wait_for("the reader", lambda: (self.box.root / "srv/tests/stream.out").read_text().strip() != "", 30)
+        out = (self.box.root / "srv/tests/stream.out").read_text()
+        assert out.split()[1:] == ["[]"], f"a reader saw errors across the upgrade: {out}\n{done.stdout}{done.stderr}"
+        after = self.mapfs_processes()
+        deleted = {pid: exe for pid, exe in after.items() if exe != "/usr/bin/mapfs"}
+        assert not deleted, f"mapfs processes run a replaced binary after the upgrade: {deleted}\n{done.stdout}{done.stderr}"
+        assert len(after) == len(before), (before, after)
+        assert set(after) != set(before), "no process was replaced"
+        assert self.mount_lines("/srv/demo") == 1 and self.mount_lines("/srv/boot") == 1
+        assert self.status("/srv/demo")["takeovers"] >= 1
+        assert "Warning" not in self.sh("systemctl status mapfs@demo --no-pager", check=False).stderr
+
+    def test_remove_stops_everything_and_purge_leaves_nothing(self):
+        self.sh("mountpoint -q /srv/boot || mount /srv/boot")
+        self.sh("systemctl enable mapfs@demo")
+        done = self.sh("dpkg -r mapfs", check=False, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        left = self.mapfs_processes()
+        assert left == {}, (f"{left}\n{done.stdout}{done.stderr}\n" +
+                            self.sh("grep fuse /proc/1/mountinfo; ps -ef | grep [m]apfs", check=False).stdout)
+        mounts = self.sh("awk '$9 == \"fuse.mapfs\"' /proc/1/mountinfo").stdout
+        assert mounts == "", mounts
+        assert self.sh("systemctl is-active mapfs@demo", check=False).stdout.strip() != "active"
+        self.sh("dpkg --purge mapfs")
+        left = self.sh("ls -d /etc/mapfs /etc/systemd/system/*.wants/mapfs@* /usr/bin/mapfs 2>/dev/null", check=False).stdout
+        assert left == "", f"left after purge: {left}"
+        installed = install_package(self.box.root, self.deb)  # for whatever runs after
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+
+
+def repack_with_version(deb: Path, suffix: str) -> Path:
+    """The same package with a newer version, as an upgrade brings it: its
+    files are new files on disk, which running processes must move to."""
+    import subprocess
+    import tempfile
+    work = Path(tempfile.mkdtemp(prefix="mapfs-repack-"))
+    subprocess.run(["dpkg-deb", "-R", str(deb), str(work / "tree")], check=True)
+    control = work / "tree" / "DEBIAN" / "control"
+    text = control.read_text()
+    version = re.search(r"^Version: (.*)$", text, re.M).group(1)
+    control.write_text(text.replace(f"Version: {version}", f"Version: {version}{suffix}"))
+    out = work / f"mapfs_{version}{suffix}_amd64.deb"
+    subprocess.run(["dpkg-deb", "-b", str(work / "tree"), str(out)], check=True, stdout=subprocess.DEVNULL)
+    return out
+
 
 def prepare(box: Container, disk: bytes) -> None:
     box.write("/srv/images/.keep", "")
     (box.root / "srv/images/disk.img").write_bytes(disk)
     # Scripts for the tests live under /srv: the container's /tmp is a tmpfs.
-    for directory in ("demo", "wd", "big", "boot", "traced", "filtered", "tests"):
+    for directory in ("demo", "wd", "big", "boot", "traced", "filtered", "tests", "loop", "giveup"):
         (box.root / "srv" / directory).mkdir(parents=True, exist_ok=True)
     box.write("/etc/mapfs/boot.toml", config("/srv/boot", window("w", 0, MIB, "read")))
     box.write("/etc/fstab", "/etc/mapfs/boot.toml /srv/boot fuse.mapfs defaults,nofail 0 0\n")
@@ -313,18 +489,21 @@ def prepare(box: Container, disk: bytes) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deb", required=True, type=Path)
-    parser.add_argument("--root", type=Path, default=Path("/var/tmp/mapfs-system-root"))
+    parser.add_argument("--release", default="bookworm")
+    parser.add_argument("--root", type=Path)
     parser.add_argument("--junit", type=Path)
     parser.add_argument("-k", dest="only", default="")
     arguments = parser.parse_args()
-    log = lambda text: print("system suite: " + text, flush=True)  # noqa: E731
-    ensure_root(arguments.root, log)
-    reset_root(arguments.root, arguments.deb.resolve(), log)
+    log = lambda text: print(f"system suite ({arguments.release}): " + text, flush=True)  # noqa: E731
+    root = arguments.root or Path(f"/var/tmp/mapfs-system-root-{arguments.release}")
+    ensure_root(root, arguments.release, log)
+    reset_root(root, arguments.deb.resolve(), log)
     disk = pattern(16 * MIB, 7)
-    box = Container(arguments.root, Path("/tmp/mapfs-system-container.log"))
+    box = Container(root, Path(f"/tmp/mapfs-system-container-{arguments.release}.log"))
     prepare(box, disk)
-    suite = Suite(box, disk)
-    tests = [name for name in Suite.__dict__ if name.startswith("test_") and arguments.only in name]
+    suite = Suite(box, disk, arguments.deb.resolve())
+    wanted = arguments.only.split(",")
+    tests = [name for name in Suite.__dict__ if name.startswith("test_") and any(part in name for part in wanted)]
     results = []
     try:
         started = time.time()
