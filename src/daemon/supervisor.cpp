@@ -97,10 +97,10 @@ public:
         for (char** argument = argv; *argument != nullptr; ++argument) arguments_.emplace_back(*argument);
         // The path, not the file: an upgrade runs what is installed there then.
         binary_ = read_link("/proc/self/exe");
-        if (const char* cwd = ::getcwd(nullptr, 0)) {
-            directory_ = cwd;
-            std::free(const_cast<char*>(cwd));
-        }
+        // Held open rather than named: a user may be started in a
+        // directory whose parents it cannot search (root's home), and
+        // fchdir needs only the directory's own permission.
+        start_directory_.reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
     }
 
     int run();
@@ -129,7 +129,7 @@ private:
     std::function<void(int)> settled_;
     std::vector<std::string> arguments_;
     std::string binary_;
-    std::string directory_;
+    UniqueFd start_directory_;  // where mapfs was started: servers start there
     NotifyListener listener_;
     UniqueFd signals_;
     sigset_t original_mask_{};
@@ -224,6 +224,13 @@ bool Supervisor::spawn() {
     }
     if (child == 0) {
         ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+        // Before the descriptors move: one may land on this one's number.
+        if (start_directory_.valid() && ::fchdir(start_directory_.get()) != 0) {
+            const std::string message = std::string("mapfs: supervisor: cannot start a server in the directory mapfs was started in: ") +
+                                        std::strerror(errno) + "\n";
+            [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, message.data(), message.size());
+            ::_exit(1);
+        }
         const int count = static_cast<int>(stored.size());
         std::vector<int> moved(stored.size());
         for (int i = 0; i < count; ++i) moved[i] = ::fcntl(stored[i], F_DUPFD_CLOEXEC, 3 + count);
@@ -233,7 +240,6 @@ bool Supervisor::spawn() {
             std::snprintf(listen_pid + 11, sizeof listen_pid - 11, "%d", static_cast<int>(::getpid()));
             envp[envp.size() - 2] = listen_pid;
         }
-        if (!directory_.empty() && ::chdir(directory_.c_str()) != 0) ::_exit(1);
         ::execve(binary_.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
@@ -343,8 +349,8 @@ void Supervisor::become_installed_binary() {
     std::vector<char*> argv;
     for (std::string& argument : arguments_) argv.push_back(const_cast<char*>(argument.c_str()));
     argv.push_back(nullptr);
-    // The new process reads the start directory from its working directory.
-    if (!directory_.empty()) [[maybe_unused]] const int moved = ::chdir(directory_.c_str());
+    // The new process takes its working directory for the start directory.
+    if (start_directory_.valid()) [[maybe_unused]] const int moved = ::fchdir(start_directory_.get());
     // The signals stay blocked across the exec: one that comes meanwhile
     // waits for the new process's signalfd instead of ending it.
     ::execve(binary_.c_str(), argv.data(), envp.data());

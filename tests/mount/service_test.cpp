@@ -448,8 +448,12 @@ mknod -m 600 /dev/fuse c 10 229 && mknod -m 666 /dev/null c 1 3
 exec setpriv --reuid=65534 --regid=65534 --clear-groups "$1" -f -w 'w:anon,size=4096' "$2"
 )SH";
     std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+    const std::string binary = mapfs_binary_for_anyone(dir);
+    // Started where nobody may not search the parents (as in a clone under
+    // /root): the supervisor must still start its server there.
+    ok("mkdir -p locked/open && chmod 700 locked && chmod 755 locked/open");
     const CommandResult result = run("timeout 20 unshare -m --propagation private bash -c " + quote(script) + " _ " +
-                                     quote(mapfs_binary_for_anyone(dir)) + " " + quote(mnt.string()));
+                                     quote(binary) + " " + quote(mnt.string()), dir / "locked" / "open");
     EXPECT_EQ(result.status, 1) << result.output;
     EXPECT_NE(result.output.find("cannot open /dev/fuse: Permission denied. mapfs needs read and write access to /dev/fuse"),
               std::string::npos) << result.output;
