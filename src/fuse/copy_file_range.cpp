@@ -19,10 +19,10 @@ constexpr std::size_t chunk_bytes = std::size_t{32} << 20;
 // copy_file_range(2) between windows, done here from mapping to mapping in
 // one request instead of a read and a write through the kernel. The ranges
 // may overlap (one window, or two over the same bytes).
-void copy_file_range(fuse_req_t request, fuse_ino_t, off_t offset_in, fuse_file_info* info_in, fuse_ino_t,
+void copy_file_range(fuse_req_t request, fuse_ino_t ino_in, off_t offset_in, fuse_file_info* info_in, fuse_ino_t ino_out,
                      off_t offset_out, fuse_file_info* info_out, std::size_t length, int flags) noexcept {
-    const auto source = handle_of(request, info_in);
-    const auto target = handle_of(request, info_out);
+    const auto source = handle_of(request, ino_in, info_in);
+    const auto target = handle_of(request, ino_out, info_out);
     if (source == nullptr || target == nullptr || source->window() == nullptr || target->window() == nullptr ||
         flags != 0 || offset_in < 0 || offset_out < 0) {
         fuse_reply_err(request, source == nullptr || target == nullptr ? EBADF : EINVAL);

@@ -30,8 +30,8 @@ int refusal(const Window& window, int mode, std::uint64_t offset, std::uint64_t 
 // Mode 0 and KEEP_SIZE: every byte exists already, nothing to do. PUNCH_HOLE
 // and ZERO_RANGE: discard, like fstrim on a disk (Window::discard); other
 // windows' cached copies of the bytes are dropped.
-void fallocate(fuse_req_t request, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* info) noexcept {
-    const auto handle = handle_of(request, info);
+void fallocate(fuse_req_t request, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* info) noexcept {
+    const auto handle = handle_of(request, ino, info);
     if (handle == nullptr || handle->window() == nullptr || offset < 0 || length <= 0) {
         fuse_reply_err(request, handle == nullptr || handle->window() == nullptr ? EBADF : EINVAL);
         return;

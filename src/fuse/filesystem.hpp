@@ -77,10 +77,11 @@ inline Filesystem& filesystem_of(fuse_req_t request) {
     return *static_cast<Filesystem*>(fuse_req_userdata(request));
 }
 
-// The open handle a request names, held for the whole request (null when
-// the number is unknown).
-inline std::shared_ptr<OpenHandle> handle_of(fuse_req_t request, const fuse_file_info* info) noexcept {
-    return info == nullptr ? nullptr : filesystem_of(request).handles.get(info->fh);
+// The open handle a request names, held for the whole request: null when
+// the number is unknown, retired (its window is gone), or belongs to
+// another inode than the one the kernel named (EBADF for the caller).
+inline std::shared_ptr<OpenHandle> handle_of(fuse_req_t request, fuse_ino_t ino, const fuse_file_info* info) noexcept {
+    return info == nullptr ? nullptr : filesystem_of(request).handles.get(info->fh, ino);
 }
 
 // Runs Filesystem::after_init if this is the first request after INIT.
@@ -95,6 +96,10 @@ inline void run_after_init(Filesystem& filesystem) noexcept {
 
 // "2 regions, 5 windows on /mnt": the STATUS= line for systemd.
 std::string status_line(const Filesystem& filesystem);
+// The same, with the first reason when the last configuration read (a
+// reload, or the file at a takeover) was rejected: `systemctl status`
+// shows STATUS=, not a reload's own output.
+std::string status_line_with_outcome(const Filesystem& filesystem);
 
 // What .mapfs/status reports, as of now.
 StatusContext status_context_of(Filesystem& filesystem);

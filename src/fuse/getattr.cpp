@@ -22,7 +22,7 @@ void getattr(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept 
     }
     // An open file whose window a reload removed or replaced (fstat sends
     // GETATTR without its handle).
-    const auto handle = handle_of(request, info);
+    const auto handle = handle_of(request, ino, info);
     const auto window = handle != nullptr ? handle->shared_window() : filesystem.open_index.window_of(ino);
     if (window == nullptr) {
         fuse_reply_err(request, ENOENT);

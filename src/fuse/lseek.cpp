@@ -10,8 +10,8 @@ namespace mapfs::ops {
 // SEEK_DATA and SEEK_HOLE (the kernel answers the other whences itself):
 // the holes of a sparse backing file show through its windows, so that
 // cp --sparse and qemu-img see them.
-void lseek(fuse_req_t request, fuse_ino_t, off_t offset, int whence, fuse_file_info* info) noexcept {
-    const auto handle = handle_of(request, info);
+void lseek(fuse_req_t request, fuse_ino_t ino, off_t offset, int whence, fuse_file_info* info) noexcept {
+    const auto handle = handle_of(request, ino, info);
     if (handle == nullptr || handle->window() == nullptr) {
         fuse_reply_err(request, handle == nullptr ? EBADF : EINVAL);
         return;

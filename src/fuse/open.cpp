@@ -19,9 +19,13 @@ bool opens_for_writing(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 void set_cache_flags(Window& window, fuse_file_info* info) {
     const CacheMode mode = window.cache();
     info->direct_io = mode == CacheMode::none ? 1 : 0;
-    // auto: the kernel keeps the window's cached pages only while they still
-    // show the file (close-to-open, see Window::cache_valid_at_open).
-    info->keep_cache = mode == CacheMode::keep || (mode == CacheMode::automatic && window.cache_valid_at_open()) ? 1 : 0;
+    // auto drops the kernel's cached pages at every open: a store through
+    // another process's mapping of the backing file changes no size and,
+    // on a page already dirty, no time, so nothing cheaper can tell the
+    // cache is still right. cto keeps them while the file looks unchanged
+    // (close-to-open, see Window::cache_valid_at_open), and says in the
+    // man page what that cannot see.
+    info->keep_cache = mode == CacheMode::keep || (mode == CacheMode::close_to_open && window.cache_valid_at_open()) ? 1 : 0;
     // Closing needs nothing from mapfs: spare the kernel a FLUSH round trip.
     info->noflush = 1;
 }
@@ -82,7 +86,7 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
         set_cache_flags(*handle->window(), info);
     }
     // The opener was interrupted: the kernel will send no release.
-    if (fuse_reply_open(request, info) != 0) filesystem.handles.erase(*fh);
+    if (fuse_reply_open(request, info) != 0) filesystem.handles.erase(*fh, ino);
 }
 
 }  // namespace mapfs::ops

@@ -15,8 +15,8 @@ void read_status(fuse_req_t request, const std::string& report, std::size_t size
 
 }  // namespace
 
-void read(fuse_req_t request, fuse_ino_t, std::size_t size, off_t offset, fuse_file_info* info) noexcept {
-    const auto handle = handle_of(request, info);
+void read(fuse_req_t request, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* info) noexcept {
+    const auto handle = handle_of(request, ino, info);
     if (handle == nullptr) {
         fuse_reply_err(request, EBADF);
         return;

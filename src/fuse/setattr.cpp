@@ -34,7 +34,7 @@ void setattr(fuse_req_t request, fuse_ino_t ino, struct stat* attr, int to_set, 
     }
     const auto registry = filesystem.current_registry();
     // A handle that outlived a reload answers as its own window.
-    const auto handle = handle_of(request, info);
+    const auto handle = handle_of(request, ino, info);
     std::shared_ptr<Window> window = handle != nullptr ? handle->shared_window() : nullptr;
     const Node* node = registry->find(ino);
     if (window == nullptr && node != nullptr) window = node->window;

@@ -7,10 +7,10 @@
 
 namespace mapfs::ops {
 
-void write(fuse_req_t request, fuse_ino_t, const char* data, std::size_t size, off_t offset,
+void write(fuse_req_t request, fuse_ino_t ino, const char* data, std::size_t size, off_t offset,
            fuse_file_info* info) noexcept {
     Filesystem& filesystem = filesystem_of(request);
-    const auto handle = handle_of(request, info);
+    const auto handle = handle_of(request, ino, info);
     if (handle == nullptr || handle->window() == nullptr) {
         fuse_reply_err(request, EBADF);
         return;

@@ -50,7 +50,7 @@ Result<std::uint64_t> HandleTable::insert(std::shared_ptr<OpenHandle> handle) no
 
 bool HandleTable::restore(std::uint64_t fh, std::shared_ptr<OpenHandle> handle) noexcept {
     std::lock_guard lock(mutex_);
-    if (!ensure_chunk(fh) || *slot(fh) != nullptr) return false;
+    if (!ensure_chunk(fh) || *slot(fh) != nullptr || retired_.count(fh) != 0) return false;
     const std::uint64_t ino = handle->ino();
     *slot(fh) = std::move(handle);
     ++in_use_;
@@ -59,27 +59,53 @@ bool HandleTable::restore(std::uint64_t fh, std::shared_ptr<OpenHandle> handle) 
     return true;
 }
 
+void HandleTable::retire(std::uint64_t fh, std::uint64_t ino) noexcept {
+    std::lock_guard lock(mutex_);
+    if (fh == 0) return;
+    try {
+        retired_[fh] = ino;
+    } catch (const std::bad_alloc&) {
+        return;  // below next_number_ it stays out of the free list anyway: see finish_restore
+    }
+    next_number_ = std::max(next_number_, fh + 1);
+    // Its record stays: a server after this one retires it too.
+    if (records_ != nullptr) records_->opened(fh, ino);
+}
+
 void HandleTable::finish_restore() noexcept {
     std::lock_guard lock(mutex_);
     try {
         for (std::uint64_t fh = next_number_ - 1; fh >= 1; --fh) {
             const std::shared_ptr<OpenHandle>* taken = slot(fh);
-            if (taken == nullptr || *taken == nullptr) free_numbers_.push_back(fh);
+            if ((taken == nullptr || *taken == nullptr) && retired_.count(fh) == 0) free_numbers_.push_back(fh);
         }
     } catch (const std::bad_alloc&) {
         // Numbers not listed are not given again; the table only grows.
     }
 }
 
-std::shared_ptr<OpenHandle> HandleTable::get(std::uint64_t fh) const noexcept {
+std::shared_ptr<OpenHandle> HandleTable::get(std::uint64_t fh, std::uint64_t ino) const noexcept {
     std::shared_ptr<OpenHandle>* found = slot(fh);
-    return found == nullptr ? nullptr : *found;
+    if (found == nullptr) return nullptr;
+    std::shared_ptr<OpenHandle> handle = *found;
+    return handle != nullptr && handle->ino() == ino ? handle : nullptr;
 }
 
-std::shared_ptr<OpenHandle> HandleTable::erase(std::uint64_t fh) noexcept {
+std::shared_ptr<OpenHandle> HandleTable::erase(std::uint64_t fh, std::uint64_t ino) noexcept {
     std::lock_guard lock(mutex_);
+    if (const auto retired = retired_.find(fh); retired != retired_.end()) {
+        if (retired->second != ino) return nullptr;
+        retired_.erase(retired);
+        if (records_ != nullptr) records_->closed(fh);
+        try {
+            free_numbers_.push_back(fh);
+        } catch (const std::bad_alloc&) {
+            // The number is lost; the table only grows.
+        }
+        return nullptr;
+    }
     std::shared_ptr<OpenHandle>* found = slot(fh);
-    if (found == nullptr || *found == nullptr) return nullptr;
+    if (found == nullptr || *found == nullptr || (*found)->ino() != ino) return nullptr;
     std::shared_ptr<OpenHandle> handle = std::move(*found);
     found->reset();
     --in_use_;

@@ -87,8 +87,8 @@ TEST_F(OpenHandlesTest, AHandleKeepsItsWindowAliveAfterEveryoneElseLetGo) {
     const auto fh = table.insert(open(4, windows[0]));
     ASSERT_TRUE(fh.has_value());
     windows.clear();
-    std::shared_ptr<OpenHandle> in_flight = table.get(*fh);  // a request starts
-    table.erase(*fh);                                        // RELEASE races its end
+    std::shared_ptr<OpenHandle> in_flight = table.get(*fh, 4);  // a request starts
+    table.erase(*fh, 4);                                        // RELEASE races its end
     ASSERT_FALSE(watched.expired());
     EXPECT_EQ(in_flight->window()->bytes().size(), 4096u);
     EXPECT_EQ(index.window_of(4), watched.lock());
@@ -146,14 +146,43 @@ TEST(HandleTable, NumbersAreSmallNeverZeroAndReused) {
     }
     EXPECT_EQ(*numbers.rbegin(), 3000u);
     EXPECT_EQ(table.size(), 3000u);
-    EXPECT_EQ(table.get(0), nullptr);
-    EXPECT_EQ(table.get(3001), nullptr);
-    EXPECT_EQ(table.get(UINT64_MAX), nullptr);
-    EXPECT_NE(table.erase(taken[10]), nullptr);
-    EXPECT_EQ(table.erase(taken[10]), nullptr);
-    EXPECT_EQ(table.get(taken[10]), nullptr);
+    EXPECT_EQ(table.get(0, 3), nullptr);
+    EXPECT_EQ(table.get(3001, 3), nullptr);
+    EXPECT_EQ(table.get(UINT64_MAX, 3), nullptr);
+    EXPECT_NE(table.erase(taken[10], 3), nullptr);
+    EXPECT_EQ(table.erase(taken[10], 3), nullptr);
+    EXPECT_EQ(table.get(taken[10], 3), nullptr);
     EXPECT_EQ(*table.insert(std::make_shared<OpenHandle>(3, "again")), taken[10]);
-    EXPECT_EQ(table.get(taken[10])->status_report(), "again");
+    EXPECT_EQ(table.get(taken[10], 3)->status_report(), "again");
+}
+
+// A number names a handle of one inode only: a request that names another
+// inode (a stale number) gets nothing, and its RELEASE takes nothing away.
+TEST(HandleTable, AHandleIsGivenOnlyForTheInodeItWasOpenedOn) {
+    HandleTable table;
+    const auto fh = table.insert(std::make_shared<OpenHandle>(7, "seven"));
+    ASSERT_TRUE(fh.has_value());
+    EXPECT_EQ(table.get(*fh, 8), nullptr);
+    EXPECT_EQ(table.erase(*fh, 8), nullptr);
+    ASSERT_NE(table.get(*fh, 7), nullptr);
+    EXPECT_EQ(table.get(*fh, 7)->status_report(), "seven");
+}
+
+// After a takeover, the numbers the kernel holds for windows that are gone
+// answer nothing and go to no other open until the kernel releases them.
+TEST(HandleTable, RetiredNumbersAreGivenAgainOnlyAfterTheirRelease) {
+    HandleTable table;
+    ASSERT_TRUE(table.restore(2, std::make_shared<OpenHandle>(5, "kept")));
+    table.retire(1, 40);
+    table.retire(4, 41);
+    table.finish_restore();
+    std::set<std::uint64_t> given;
+    for (int i = 0; i < 3; ++i) given.insert(*table.insert(std::make_shared<OpenHandle>(9, "new")));
+    EXPECT_EQ(given, (std::set<std::uint64_t>{3, 5, 6})) << "1 and 4 are the kernel's until it releases them";
+    EXPECT_EQ(table.get(1, 40), nullptr);
+    EXPECT_EQ(table.erase(1, 39), nullptr);  // not its inode: still retired
+    EXPECT_EQ(table.erase(1, 40), nullptr);  // released: free again
+    EXPECT_EQ(*table.insert(std::make_shared<OpenHandle>(9, "after")), 1u);
 }
 
 // Requests read slots while opens and releases change others.
@@ -166,13 +195,13 @@ TEST(HandleTable, ReadersNeverSeeAnotherHandleWhileOthersComeAndGo) {
         while (!stop) {
             std::vector<std::uint64_t> added;
             for (int i = 0; i < 500; ++i) added.push_back(*table.insert(std::make_shared<OpenHandle>(1000, "churn")));
-            for (const std::uint64_t fh : added) table.erase(fh);
+            for (const std::uint64_t fh : added) table.erase(fh, 1000);
         }
     });
     int wrong = 0;
     for (int round = 0; round < 2000; ++round)
         for (int i = 0; i < 100; ++i)
-            if (table.get(fixed[i])->status_report() != std::to_string(i)) ++wrong;
+            if (table.get(fixed[i], i)->status_report() != std::to_string(i)) ++wrong;
     stop = true;
     churn.join();
     EXPECT_EQ(wrong, 0);
