@@ -1,6 +1,7 @@
 #include "daemon/handover.hpp"
 
 #include <malloc.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
@@ -8,13 +9,38 @@
 #include "base/log.hpp"
 
 namespace mapfs {
+namespace {
+
+// Whether `fd` is the very file handed down as `name`.
+bool same_file(const std::map<std::string, UniqueFd>& inherited, const std::string& name, int fd) {
+    const auto found = inherited.find(name);
+    struct stat a {};
+    struct stat b {};
+    return found != inherited.end() && ::fstat(found->second.get(), &a) == 0 && ::fstat(fd, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+}  // namespace
 
 Handover::Handover(std::map<std::string, UniqueFd> inherited, bool storing) : storing_(storing) {
-    if (auto found = inherited.find("fuse"); found != inherited.end()) connection_ = std::move(found->second);
-    if (auto found = inherited.find("state"); found != inherited.end() && file_.adopt(std::move(found->second)))
+    // What was handed down is in the store already (systemd's and the
+    // supervisor's keep it across servers): stored again, it would be
+    // removed first (names are replaced that way), and a crash in between
+    // would lose it for the next server.
+    if (auto found = inherited.find("fuse"); found != inherited.end()) {
+        connection_ = std::move(found->second);
+        connection_stored_ = true;
+    }
+    bool state_inherited = false;
+    if (auto found = inherited.find("state"); found != inherited.end() && file_.adopt(std::move(found->second))) {
         previous_ = file_.read();
+        state_inherited = true;
+    }
     if (file_.fd() < 0) file_.create();
-    if (auto found = inherited.find("handles"); found == inherited.end() || !records_.adopt(std::move(found->second)))
+    bool records_inherited = false;
+    if (auto found = inherited.find("handles"); found != inherited.end() && records_.adopt(std::move(found->second)))
+        records_inherited = true;
+    else
         records_.create();
     for (auto& [name, fd] : inherited)
         if (name.rfind("anon.", 0) == 0 && fd.valid()) inherited_memory_.emplace(name, std::move(fd));
@@ -29,10 +55,8 @@ Handover::Handover(std::map<std::string, UniqueFd> inherited, bool storing) : st
             next_memory_name_ = std::max(next_memory_name_, number + 1);
         }
     }
-    if (storing_) {
-        store_.store("state", file_.fd());
-        store_.store("handles", records_.fd());
-    }
+    if (storing_ && !state_inherited) store_.store("state", file_.fd());
+    if (storing_ && !records_inherited) store_.store("handles", records_.fd());
 }
 
 const std::vector<std::byte>& Handover::init_request() const {
@@ -57,6 +81,7 @@ Succession Handover::take_succession() {
     previous_->numbering = {};
     succession.time = previous_->time;
     succession.mountpoint = previous_->mountpoint;
+    succession.last_good_text = std::move(previous_->config_text);
     return succession;
 }
 
@@ -75,9 +100,12 @@ void Handover::publish(const Registry& registry, int connection_fd, const std::s
         if (!region.anon() || !seen.insert(&region).second) continue;
         const std::string key = region.name() + "|" + std::to_string(region.configured_size_bytes());
         const auto known = name_of_previous.find(key);
-        const bool stored = known != name_of_previous.end() && stored_memory_.count(region.fd()) != 0;
         const std::string name = known != name_of_previous.end() ? known->second : "anon." + std::to_string(next_memory_name_++);
-        // Stored again when new to this process: its descriptor differs.
+        // Stored again only when it is other memory than the store holds
+        // under that name (the region's memfd is a copy of the one handed
+        // down, or of one this process stored).
+        const bool stored = known != name_of_previous.end() &&
+                            (stored_memory_.count(region.fd()) != 0 || same_file(inherited_memory_, name, region.fd()));
         if (storing_ && !stored) store_.store(name, region.fd());
         stored_memory_[region.fd()] = name;
         now[name] = {name, region.name(), region.configured_size_bytes()};
@@ -94,6 +122,11 @@ void Handover::publish(const Registry& registry, int connection_fd, const std::s
     // the thread that reads INIT they would stay in its arena).
     if (state_.init_request.empty()) numbering_until_init_ = std::move(numbering);
     if (storing_ && !connection_stored_) connection_stored_ = store_.store("fuse", connection_fd);
+}
+
+void Handover::remember_configuration(std::string text) {
+    std::lock_guard lock(mutex_);
+    state_.config_text = std::move(text);
 }
 
 void Handover::remember_init(std::span<const std::byte> request) {

@@ -57,6 +57,10 @@ public:
     void stop_storing();
     // The kernel's INIT request, once.
     void remember_init(std::span<const std::byte> request);
+    // The configuration file's text now in force ("" without a file), for
+    // the next server should the file be rejected then; written at the
+    // next publish().
+    void remember_configuration(std::string text);
 
 private:
     // Writes state_ with `numbering`, which is not kept: the memfd holds it.

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "base/positional_io.hpp"
 
 namespace mapfs {
@@ -40,7 +42,7 @@ std::vector<std::byte> bytes_of(const std::string& hex) {
     return bytes;
 }
 
-// {"path":[ino,"fingerprint"],...} written straight into one string: a
+// {"path":[ino,"identity","settings"],...} written straight into one string: a
 // JSON tree of 100,000 windows is 100,000 small allocations, whose freed
 // heap a worker thread's arena keeps (this runs on the thread that reads
 // INIT).
@@ -56,11 +58,27 @@ std::string inodes_json(const InodeNumbering& numbering) {
         text += ":[";
         text += std::to_string(entry.ino);
         text += ',';
-        text += quoted(entry.fingerprint);
+        text += quoted(entry.identity);
+        text += ',';
+        text += quoted(entry.settings);
         text += ']';
     }
     text += '}';
     return text;
+}
+
+// [ino, identity, settings]; a state written by mapfs 0.1.0 has
+// [ino, "device:inode:offset:length:access:cache"]: its identity is the
+// first five fields, its settings are not known.
+InodeNumbering::Entry numbering_entry(const nlohmann::json& entry) {
+    InodeNumbering::Entry parsed{entry.at(0).get<InodeNumber>(), entry.at(1).get<std::string>(), ""};
+    if (entry.size() >= 3) {
+        parsed.settings = entry.at(2).get<std::string>();
+    } else if (const std::size_t cache = parsed.identity.rfind(':'); cache != std::string::npos &&
+               std::count(parsed.identity.begin(), parsed.identity.end(), ':') == 5) {
+        parsed.identity.erase(cache);
+    }
+    return parsed;
 }
 
 }  // namespace
@@ -71,11 +89,13 @@ std::string to_json(const HandoverState& state) {
         anonymous.push_back({{"stored_as", memory.stored_as}, {"region", memory.region}, {"configured_size", memory.configured_size_bytes}});
     const nlohmann::json root{{"init_request", hex_of(state.init_request)},
                               {"next_free_inode", state.numbering.next_free},
+                              {"ownership", state.numbering.ownership},
                               {"inodes", nlohmann::json::object()},
                               {"takeovers", state.takeovers},
                               {"mountpoint", state.mountpoint},
                               {"time", {state.time.tv_sec, state.time.tv_nsec}},
-                              {"anonymous", anonymous}};
+                              {"anonymous", anonymous},
+                              {"config_text", state.config_text ? nlohmann::json(*state.config_text) : nlohmann::json()}};
     std::string text = root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // Every other string is escaped, so the key's own quotes mark the spot.
     const std::string empty_inodes = "\"inodes\":{}";
@@ -90,12 +110,15 @@ std::optional<HandoverState> handover_state_from_json(const std::string& text) {
         HandoverState state;
         state.init_request = bytes_of(root.at("init_request").get<std::string>());
         state.numbering.next_free = root.at("next_free_inode").get<InodeNumber>();
+        state.numbering.ownership = root.value("ownership", std::string());
         for (const auto& [path, entry] : root.at("inodes").items())
-            state.numbering.by_path[path] = {entry.at(0).get<InodeNumber>(), entry.at(1).get<std::string>()};
+            state.numbering.by_path[path] = numbering_entry(entry);
         state.takeovers = root.at("takeovers").get<std::uint64_t>();
         state.mountpoint = root.at("mountpoint").get<std::string>();
         state.time.tv_sec = root.at("time").at(0).get<std::int64_t>();
         state.time.tv_nsec = root.at("time").at(1).get<std::int64_t>();
+        if (const auto text = root.find("config_text"); text != root.end() && text->is_string())
+            state.config_text = text->get<std::string>();
         for (const auto& memory : root.at("anonymous"))
             state.anonymous.push_back({memory.at("stored_as").get<std::string>(), memory.at("region").get<std::string>(),
                                        memory.at("configured_size").get<std::uint64_t>()});

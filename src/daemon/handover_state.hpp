@@ -32,6 +32,9 @@ struct HandoverState {
         std::uint64_t configured_size_bytes = 0;
     };
     std::vector<Memory> anonymous;
+    // The configuration file's text the server last accepted (none when it
+    // has no file, or the state was written by mapfs 0.1.0).
+    std::optional<std::string> config_text;
 };
 
 class StateFile {

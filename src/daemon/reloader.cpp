@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <unordered_set>
 
 #include "base/log.hpp"
 #include "namespace/loader.hpp"
@@ -76,57 +75,20 @@ bool Reloader::reload() {
         filesystem_.record_reload(false, loaded.error().message);
         // systemctl cannot show a reload's own output; `systemctl status`
         // shows STATUS=, so the first reason goes there.
-        std::string first = loaded.error().message.substr(0, loaded.error().message.find('\n'));
-        if (first.rfind("mapfs: ", 0) == 0) first.erase(0, 7);
-        service_.ready(status_line(filesystem_) + " (last reload rejected: " + first + ")");
+        service_.ready(status_line_with_outcome(filesystem_));
         return false;
     }
     filesystem_.set_registry(loaded->registry);
-    if (on_reloaded) on_reloaded(*loaded->registry);
-    forget_changed_names(*old, *loaded->registry);
+    if (on_reloaded) on_reloaded(*loaded);
+    // Sent through the notifier, never from a request; waited for so that
+    // `mapfs reload` returns once the kernel has let go of what changed.
+    const KernelNotifier::Ticket last = filesystem_.kernel.tell(loaded->changes);
+    if (!filesystem_.kernel.wait_sent(last, std::chrono::steady_clock::now() + std::chrono::seconds(2)))
+        log::warn("reload: the kernel has not dropped the old names yet");
     log::info("reloaded: {} ({} unchanged)", status_line(filesystem_), loaded->windows_kept);
     filesystem_.record_reload(true, "");
     service_.ready(status_line(filesystem_));
     return true;
-}
-
-// The kernel caches names and listings for a day (entry timeout). Names
-// whose node is gone or renumbered are dropped (the topmost of a changed
-// subtree is enough), and so are the listings of directories whose
-// children changed. Sent through the notifier, never from a request.
-void Reloader::forget_changed_names(const Registry& old, const Registry& current) const {
-    std::unordered_set<InodeNumber> gone;
-    KernelNotifier::Ticket last = 0;
-    KernelNotifier& kernel = filesystem_.kernel;
-    for (const InodeNumber ino : old.window_inodes()) {
-        // Walk up: every changed ancestor is "gone" too, but only the
-        // topmost changed one needs its name dropped.
-        std::vector<const Node*> path;
-        for (const Node* node = old.find(ino); node != nullptr && node->ino != root_inode; node = old.find(node->parent))
-            path.push_back(node);
-        for (auto it = path.rbegin(); it != path.rend(); ++it) {
-            const Node& node = **it;
-            if (current.resolve(old.path_of(node.ino)) == node.ino) continue;
-            if (gone.insert(node.ino).second) last = std::max(last, kernel.forget_name(node.parent, node.name));
-            break;
-        }
-    }
-    const auto children_of = [](const Registry& registry, const Node& directory) {
-        std::vector<std::pair<std::string_view, InodeNumber>> children;
-        for (const InodeNumber child : directory.children) children.emplace_back(registry.find(child)->name, child);
-        return children;
-    };
-    std::unordered_set<InodeNumber> directories{root_inode};
-    for (const InodeNumber ino : current.window_inodes()) {
-        for (InodeNumber up = current.find(ino)->parent; directories.insert(up).second; up = current.find(up)->parent) {}
-    }
-    for (const InodeNumber ino : directories) {
-        const Node* before = old.find(ino);
-        if (before != nullptr && before->is_directory() && children_of(old, *before) != children_of(current, *current.find(ino)))
-            last = std::max(last, kernel.forget_inode(ino));
-    }
-    if (!kernel.wait_sent(last, std::chrono::steady_clock::now() + std::chrono::seconds(2)))
-        log::warn("reload: the kernel has not dropped the old names yet");
 }
 
 }  // namespace mapfs

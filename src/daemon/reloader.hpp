@@ -15,6 +15,7 @@
 #include "config/command_line.hpp"
 #include "daemon/service_notifier.hpp"
 #include "fuse/filesystem.hpp"
+#include "namespace/loader.hpp"
 #include "mapping/unique_fd.hpp"
 
 namespace mapfs {
@@ -38,12 +39,11 @@ public:
     // is in force.
     bool reload();
 
-    // Called with each registry a reload puts in force.
-    std::function<void(const Registry&)> on_reloaded;
+    // Called with each configuration a reload puts in force.
+    std::function<void(const Loaded&)> on_reloaded;
 
 private:
     void run();
-    void forget_changed_names(const Registry& old, const Registry& current) const;
 
     Filesystem& filesystem_;
     CommandLine command_line_;

@@ -1,6 +1,7 @@
 #include "daemon/server.hpp"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -53,8 +54,14 @@ void restore_handles(Filesystem& filesystem, const Handover& handover) {
             }
         } catch (const std::bad_alloc&) {
         }
-        if (handle && filesystem.handles.restore(record.fh, std::move(handle))) ++restored;
-        else ++lost;
+        if (handle && filesystem.handles.restore(record.fh, std::move(handle))) {
+            ++restored;
+        } else {
+            // Its window is gone: the number answers EBADF and stays the
+            // kernel's until it releases it, never another open's.
+            filesystem.handles.retire(record.fh, record.ino);
+            ++lost;
+        }
     }
     filesystem.handles.finish_restore();
     if (restored + lost > 0) log::info("took over {} open files{}", restored, lost > 0 ? fmt::format(" ({} on windows that are gone)", lost) : "");
@@ -91,7 +98,7 @@ void choose_transport(SessionSettings& settings, TransportChoice choice, Handove
 
 }  // namespace
 
-int run_server(const CommandLine& command_line) {
+int run_server(const CommandLine& command_line, std::vector<std::string> arguments) {
     const pid_t supervisor = supervisor_of_this_server();
     const Keeper keeper = keeper_of_this_server(supervisor);
     Handover handover(keeper == Keeper::none ? std::map<std::string, UniqueFd>{} : inherited_descriptors(),
@@ -100,7 +107,17 @@ int run_server(const CommandLine& command_line) {
     Succession succession = handover.take_succession();
     // Taking over, the mount point is not looked at: nobody answers it
     // until this server does.
-    auto config = read_config(command_line, taking_over ? succession.mountpoint : "");
+    const std::string mounted_on = taking_over ? succession.mountpoint : "";
+    // Taking over, a configuration the file on disk no longer gives (a typo
+    // since, a window this machine cannot serve) must not cost the mount:
+    // the last one the previous server accepted serves instead.
+    const std::string* last_good = taking_over && succession.last_good_text ? &*succession.last_good_text : nullptr;
+    std::string rejected;
+    auto config = read_config(command_line, mounted_on);
+    if (!config && last_good != nullptr) {
+        rejected = config.error().message;
+        config = read_config(command_line, mounted_on, last_good);
+    }
     if (!config) return report(config.error());
     log::setup(config->options.log_level, command_line.debug, command_line.foreground);
     if (config->mountpoint && !taking_over) {
@@ -116,10 +133,16 @@ int run_server(const CommandLine& command_line) {
     const std::vector<KeptMemory> kept = handover.kept_memory();
     succession.kept = kept;
     auto loaded = taking_over ? take_over(std::move(*config), succession) : load(std::move(*config));
+    if (!loaded && last_good != nullptr && rejected.empty()) {
+        rejected = loaded.error().message;
+        if (auto again = read_config(command_line, mounted_on, last_good)) loaded = take_over(std::move(*again), succession);
+    }
     succession = {};  // the registry has the numbers now
     if (!loaded) return report(loaded.error());
+    handover.remember_configuration(loaded->source_text);
 
     ServiceNotifier service;
+    if (supervisor != 0) service.mountpoint(loaded->mountpoint);
     Filesystem filesystem;
     filesystem.set_registry(loaded->registry);
     filesystem.mountpoint = loaded->mountpoint;
@@ -127,21 +150,32 @@ int run_server(const CommandLine& command_line) {
     filesystem.serving.supervisor = supervisor;
     filesystem.serving.keeper = keeper;
     filesystem.serving.takeovers = handover.takeovers();
+    filesystem.serving.arguments = std::move(arguments);
+    if (const char* directory = ::getcwd(nullptr, 0)) {
+        filesystem.serving.directory = directory;
+        std::free(const_cast<char*>(directory));
+    }
     if (handover.storing()) filesystem.handles.record_in(&handover.records());
     if (taking_over) restore_handles(filesystem, handover);
+    if (!rejected.empty()) {
+        log::error("the configuration is rejected, the one the previous server accepted serves instead (mapfs check "
+                   "CONFIG tells what to mend):\n{}", rejected);
+        filesystem.record_reload(false, "at takeover: " + rejected);
+    }
     filesystem.on_ready = [&service, &filesystem] {
-        service.ready(status_line(filesystem));
+        service.ready(status_line_with_outcome(filesystem));
         service.start_watchdog([&filesystem] { return filesystem.requests.progressed(); });
     };
     SessionSettings settings{loaded->mountpoint, loaded->options, command_line.foreground, command_line.debug,
-                             command_line.single_thread, supervisor != 0, false, ""};
+                             command_line.single_thread, supervisor != 0, false, "", std::move(loaded->changes)};
     choose_transport(settings, loaded->options.transport, handover, filesystem, taking_over);
     // Parsing a large config leaves freed heap behind; give it back before
     // the daemon settles for a long life.
     ::malloc_trim(0);
     Reloader reloader(filesystem, command_line, service);
-    reloader.on_reloaded = [&handover, &filesystem](const Registry& registry) {
-        handover.publish(registry, filesystem.io.fd(), filesystem.mountpoint);
+    reloader.on_reloaded = [&handover, &filesystem](const Loaded& now) {
+        handover.remember_configuration(now.source_text);
+        handover.publish(*now.registry, filesystem.io.fd(), filesystem.mountpoint);
     };
     return run_session(filesystem, service, reloader, settings, handover);
 }

@@ -243,6 +243,20 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     // Threads only now: fuse_daemonize forks, and a child has only the
     // thread that forked.
     filesystem.kernel.start(session.get());
+    if (!settings.changes.empty()) {
+        log::info("the configuration changed since the previous server: {} names, {} listings, {} attributes and {} "
+                  "windows' cached pages to drop",
+                  settings.changes.names.size(), settings.changes.listings.size(), settings.changes.attributes.size(),
+                  settings.changes.pages.size());
+        // libfuse sends a notification only once it has seen INIT (the
+        // replayed one): queued from there, not waited for, since one may
+        // need a page lock that a request the previous server left holds
+        // until this server answers it.
+        filesystem.on_ready = [&filesystem, &settings, ready = std::move(filesystem.on_ready)] {
+            if (ready) ready();
+            filesystem.kernel.tell(settings.changes);
+        };
+    }
     reloader.start();
     SessionLoop loop(session.get(), session_fd, loop_settings(settings, filesystem, handover.storing()));
     Stopper stopper(filesystem, reloader, loop, session.get(), service);

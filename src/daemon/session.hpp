@@ -21,6 +21,8 @@ struct SessionSettings {
     bool supervised = false;  // started by mapfs's supervisor, which went to the background
     bool want_io_uring = false;
     std::string why_not_io_uring;  // for the log, when not wanted
+    // What a takeover found changed in the configuration, for the kernel.
+    NamespaceChanges changes;
 };
 
 // Mounts (or takes over the connection `handover` holds), serves until

@@ -48,6 +48,25 @@ KernelNotifier::Ticket KernelNotifier::forget_inode(std::uint64_t ino) noexcept 
     return push(Job{Kind::inode, ino, 0, 0, {}, 0});
 }
 
+KernelNotifier::Ticket KernelNotifier::forget_attributes(std::uint64_t ino) noexcept {
+    return push(Job{Kind::attributes, ino, 0, 0, {}, 0});
+}
+
+KernelNotifier::Ticket KernelNotifier::tell(const NamespaceChanges& changes) noexcept {
+    Ticket last = 0;
+    const auto later = [&last](Ticket ticket) { last = std::max(last, ticket); };
+    for (const NamespaceChanges::Name& name : changes.names) {
+        try {
+            later(forget_name(name.parent, name.name));
+        } catch (const std::bad_alloc&) {  // the name's copy: it stays cached for its timeout
+        }
+    }
+    for (const InodeNumber ino : changes.listings) later(forget_inode(ino));
+    for (const InodeNumber ino : changes.pages) later(forget_inode(ino));
+    for (const InodeNumber ino : changes.attributes) later(forget_attributes(ino));
+    return last;
+}
+
 // Back-to-back writes through one window make touching or overlapping
 // ranges of one inode: one notification covers them.
 bool KernelNotifier::merge_into_last(const Job& job) noexcept {
@@ -113,6 +132,10 @@ void KernelNotifier::send(const Job& job) const {
             break;
         case Kind::inode:
             result = fuse_lowlevel_notify_inval_inode(session_, job.ino, 0, 0);
+            break;
+        case Kind::attributes:
+            // A negative offset: attributes only (libfuse, fuse_lowlevel.h).
+            result = fuse_lowlevel_notify_inval_inode(session_, job.ino, -1, 0);
             break;
         case Kind::name:
             result = fuse_lowlevel_notify_inval_entry(session_, job.ino, job.name.c_str(), job.name.size());

@@ -1,6 +1,7 @@
 // Every notification mapfs sends to the kernel goes through here: dropping
 // cached pages of a window after a write through another, and forgetting
-// names and listings after a reload. They are sent by a thread of its own.
+// names, listings, attributes and pages that a reload or a takeover changed.
+// They are sent by a thread of its own.
 //
 // Why a thread: libfuse warns that a notify call made in the execution path
 // of a related request can deadlock. Dropping window B's pages needs B's
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "base/detachable_thread.hpp"
+#include "namespace/namespace_changes.hpp"
 
 struct fuse_session;
 
@@ -48,13 +50,18 @@ public:
     Ticket forget_name(std::uint64_t parent, std::string name) noexcept;
     // Drop everything cached of `ino`: attributes, pages, directory listing.
     Ticket forget_inode(std::uint64_t ino) noexcept;
+    // Drop the cached attributes of `ino` only: its pages stay.
+    Ticket forget_attributes(std::uint64_t ino) noexcept;
+    // Everything a reload or a takeover changed (namespace_changes.hpp);
+    // the ticket of the last notification.
+    Ticket tell(const NamespaceChanges& changes) noexcept;
 
     // Waits until every notification up to `ticket` has been sent, or until
     // `deadline`; true when they have been.
     bool wait_sent(Ticket ticket, Clock::time_point deadline) noexcept;
 
 private:
-    enum class Kind { pages, name, inode };
+    enum class Kind { pages, name, inode, attributes };
     struct Job {
         Kind kind = Kind::pages;
         std::uint64_t ino = 0;

@@ -91,7 +91,7 @@ Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan, std::span<c
     for (std::size_t i = 0; i < plan.windows.size(); ++i) {
         const ResolvedWindow& resolved = plan.windows[i];
         const auto found = previous_by_name.find(resolved.name);
-        if (found != previous_by_name.end() && (*found->second)->same_as(resolved, files[resolved.region_index]))
+        if (found != previous_by_name.end() && (*found->second)->shows(resolved, files[resolved.region_index]))
             windows[i] = *found->second;
     }
     std::vector<std::shared_ptr<const Region>> regions(plan.regions.size());

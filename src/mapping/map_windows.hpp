@@ -12,8 +12,10 @@
 namespace mapfs {
 
 // `previous`: the windows of the configuration a reload replaces. A planned
-// window that one of them already is (same name, file, range and settings)
-// is that Window, mappings, locked pages and counters included; the others
+// window that one of them already shows (same name, file, range, access,
+// page mode and partition) is that Window, mappings, locked pages and
+// counters included (its mode, owner and cache mode are applied later, by
+// apply_settings, once the reload is sure to take effect); the others
 // are mapped from an earlier region of the same file when its views cover
 // them, else from a new region.
 Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan,

@@ -19,8 +19,8 @@ Window::Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> reg
       offset_bytes_(resolved.offset_bytes),
       length_bytes_(resolved.length_bytes),
       access_(resolved.access),
-      cache_(resolved.cache),
       pages_(resolved.pages),
+      cache_(resolved.cache),
       mode_(resolved.mode),
       uid_(resolved.uid),
       gid_(resolved.gid),
@@ -35,6 +35,9 @@ Window::~Window() { region_->count_window(-1); }
 int Window::resize(std::uint64_t length_bytes) noexcept {
     std::lock_guard lock(resize_mutex_);
     if (length_bytes == this->length_bytes()) return 0;
+    // A read window shows bytes it may not change, its size included
+    // (as opening it for writing is refused, root included).
+    if (access_ == Access::read) return EACCES;
     // Another window of the region (one a reload added, or one a handle keeps
     // after a reload) would lose bytes under it.
     if (access_ == Access::copy || region_->growable_to() == 0 || region_->window_count() != 1) return EINVAL;
@@ -52,11 +55,18 @@ int Window::sync() const noexcept {
     return error;
 }
 
-bool Window::same_as(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept {
+bool Window::shows(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept {
     return name_ == resolved.name && region_->identity() == file && offset_bytes_ == resolved.offset_bytes &&
-           length_bytes() == resolved.length_bytes && access_ == resolved.access && cache_ == resolved.cache &&
-           pages_ == resolved.pages && mode_ == resolved.mode && uid_ == resolved.uid && gid_ == resolved.gid &&
+           length_bytes() == resolved.length_bytes && access_ == resolved.access && pages_ == resolved.pages &&
            partition_ == resolved.partition;
+}
+
+void Window::apply_settings(const ResolvedWindow& resolved) noexcept {
+    mode_.store(resolved.mode, std::memory_order_relaxed);
+    uid_.store(resolved.uid, std::memory_order_relaxed);
+    gid_.store(resolved.gid, std::memory_order_relaxed);
+    // A cto window's kept pages are not trusted across a change of mode.
+    if (cache_.exchange(resolved.cache, std::memory_order_relaxed) != resolved.cache) mark_cache_stale();
 }
 
 bool Window::BackingState::operator==(const BackingState& other) const noexcept {
@@ -77,15 +87,45 @@ bool Window::cache_valid_at_open() noexcept {
     return unchanged && !written;
 }
 
+// The backing file's next data (SEEK_DATA) or hole (SEEK_HOLE) at or after
+// window byte `position`, in window bytes; the window's length when there
+// is none before its end.
+Result<std::uint64_t> Window::file_seek(std::uint64_t position, int whence) const noexcept {
+    const std::uint64_t length = length_bytes();
+    if (position >= length) return length;
+    const off_t found = ::lseek(region_->fd(), static_cast<off_t>(offset_bytes_ + position), whence);
+    if (found < 0) return errno == ENXIO ? Result<std::uint64_t>(length) : unexpected(errno);
+    return std::min(static_cast<std::uint64_t>(found) - offset_bytes_, length);
+}
+
+// In whole blocks of the window, as block file systems answer: a block
+// holding any data byte is data. The backing file's own blocks need not
+// line up with the window's (a window at offset 4097), and tools that read
+// block status (qemu-img rounds to 512 bytes) would otherwise skip the
+// first bytes of an extent.
 Result<std::uint64_t> Window::seek(std::uint64_t position, int whence) const noexcept {
     const std::uint64_t length = length_bytes();
     if (position >= length) return unexpected(ENXIO);
     if (access_ == Access::copy || region_->anon()) return whence == SEEK_DATA ? position : length;
-    const off_t found = ::lseek(region_->fd(), static_cast<off_t>(offset_bytes_ + position), whence);
-    if (found < 0) return unexpected(errno);
-    const std::uint64_t in_window = static_cast<std::uint64_t>(found) - offset_bytes_;
-    if (whence == SEEK_DATA) return in_window < length ? Result<std::uint64_t>(in_window) : unexpected(ENXIO);
-    return std::min(in_window, length);
+    const auto block_start = [](std::uint64_t at) { return at / seek_block_bytes * seek_block_bytes; };
+    if (whence == SEEK_DATA) {
+        const auto data = file_seek(position, SEEK_DATA);
+        if (!data) return data;
+        if (*data >= length) return unexpected(ENXIO);
+        return std::max(position, block_start(*data));
+    }
+    // A hole begins at the first block with no data byte in it.
+    for (std::uint64_t at = position; at < length;) {
+        const auto hole = file_seek(at, SEEK_HOLE);
+        if (!hole) return hole;
+        if (*hole >= length) return length;
+        const std::uint64_t block = block_start(*hole);
+        const auto data = file_seek(block, SEEK_DATA);
+        if (!data) return data;
+        if (*data >= std::min(length, block + seek_block_bytes)) return std::max(position, block);
+        at = block + seek_block_bytes;  // this block holds data
+    }
+    return length;
 }
 
 int Window::discard(std::uint64_t offset, std::uint64_t length, bool punch) const noexcept {

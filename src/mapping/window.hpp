@@ -38,11 +38,13 @@ public:
     std::uint64_t offset_bytes() const noexcept { return offset_bytes_; }
     std::uint64_t length_bytes() const noexcept { return length_bytes_.load(std::memory_order_acquire); }
     Access access() const noexcept { return access_; }
-    CacheMode cache() const noexcept { return cache_; }
     PageMode pages() const noexcept { return pages_; }
-    mode_t mode() const noexcept { return mode_; }
-    uid_t uid() const noexcept { return uid_; }
-    gid_t gid() const noexcept { return gid_; }
+    // What may change under the same window, as chmod changes a file
+    // (apply_settings): read as they are now.
+    CacheMode cache() const noexcept { return cache_.load(std::memory_order_relaxed); }
+    mode_t mode() const noexcept { return mode_.load(std::memory_order_relaxed); }
+    uid_t uid() const noexcept { return uid_.load(std::memory_order_relaxed); }
+    gid_t gid() const noexcept { return gid_.load(std::memory_order_relaxed); }
     // Set when the window is a partition found in a partition table.
     const std::optional<PartitionLabel>& partition() const noexcept { return partition_; }
 
@@ -62,8 +64,10 @@ public:
     int sync() const noexcept;
 
     // lseek(SEEK_DATA or SEEK_HOLE) from window byte `position`: the
-    // backing file's answer, relative to the window and clamped to it; an
-    // anonymous or copy window is one data extent. ENXIO past the data.
+    // backing file's holes, in whole `seek_block_bytes` blocks of the
+    // window (a block with any data byte is data), clamped to the window;
+    // an anonymous or copy window is one data extent. ENXIO past the data.
+    static constexpr std::uint64_t seek_block_bytes = 4096;
     Result<std::uint64_t> seek(std::uint64_t position, int whence) const noexcept;
 
     // Discards window bytes [offset, offset + length): deallocates them in
@@ -71,14 +75,19 @@ public:
     // a copy window zeroes its private pages. 0 or errno.
     int discard(std::uint64_t offset, std::uint64_t length, bool punch) const noexcept;
 
-    // Whether this window is what `resolved` (on `file`) describes: a reload
-    // keeps such a window, with its mappings, locks and counters.
-    bool same_as(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept;
+    // Whether this window shows what `resolved` (on `file`) describes, with
+    // the same page mode: a reload keeps such a window, with its mappings,
+    // locks, counters and private pages, and applies the rest of
+    // `resolved` to it (apply_settings).
+    bool shows(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept;
+    // Takes mode, owner and cache mode from `resolved`, as chmod, chown and
+    // a cache change of a file: once a reload is certain to take effect.
+    void apply_settings(const ResolvedWindow& resolved) noexcept;
 
     // Open file handles, for the status report.
     std::atomic<std::uint32_t> open_handles{0};
 
-    // For the `auto` cache mode, at open: whether the kernel's pages cached
+    // For the `cto` cache mode, at open: whether the kernel's pages cached
     // from earlier opens still show what this window shows (close-to-open,
     // as NFS gives it): the backing file has the same size, mtime and ctime
     // as at the last open, and nothing was written through mapfs into the
@@ -104,17 +113,19 @@ public:
     }
 
 private:
+    Result<std::uint64_t> file_seek(std::uint64_t position, int whence) const noexcept;
+
     std::string name_;
     std::shared_ptr<const Region> region_;
     std::uint64_t offset_bytes_;
     std::atomic<std::uint64_t> length_bytes_;
     std::mutex resize_mutex_;
     Access access_;
-    CacheMode cache_;
     PageMode pages_;
-    mode_t mode_;
-    uid_t uid_;
-    gid_t gid_;
+    std::atomic<CacheMode> cache_;
+    std::atomic<mode_t> mode_;
+    std::atomic<uid_t> uid_;
+    std::atomic<gid_t> gid_;
     std::optional<PartitionLabel> partition_;
     std::byte* data_;
     Mapping private_mapping_;

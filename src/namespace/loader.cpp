@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 #include <cstring>
+#include <set>
 
 #include "base/exit_status.hpp"
 #include "base/log.hpp"
@@ -14,6 +15,7 @@
 #include "config/size.hpp"
 #include "mapping/map_windows.hpp"
 #include "mapping/pages.hpp"
+#include "namespace/namespace_changes.hpp"
 
 namespace mapfs {
 namespace {
@@ -40,6 +42,7 @@ Ownership ownership_of(const MountOptions& options) {
     Ownership ownership;
     ownership.uid = options.uid.value_or(::getuid());
     ownership.gid = options.gid.value_or(::getgid());
+    ownership.status_mode = options.status == StatusAccess::everyone ? 0444 : 0400;
     ::clock_gettime(CLOCK_REALTIME, &ownership.time);
     return ownership;
 }
@@ -67,6 +70,7 @@ struct Inherited {
 // start-up.
 Expected<Loaded, LoadFailure> build(Config config, const Registry* running, const Replanning& replanning,
                                     const Inherited& inherited = {}) {
+    std::string source_text = config.source_text;
     ConfigErrors errors;
     auto plan = make_plan(std::move(config), errors, replanning);
     if (!plan || !errors.empty()) return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
@@ -82,23 +86,38 @@ Expected<Loaded, LoadFailure> build(Config config, const Registry* running, cons
     for (std::size_t i = 0; i < windows->size(); ++i)
         if (!kept[i]) fresh.push_back((*windows)[i]);
     if (std::string failures = bring_in_pages(fresh); !failures.empty()) return unexpected(LoadFailure{exit_status::cannot_serve, failures});
+    // The numbers the kernel knows: the running registry's at a reload (as
+    // they are before the settings below change), the previous server's at
+    // a takeover.
+    InodeNumbering running_numbers;
+    if (running != nullptr) running_numbers = running->numbering();
+    const InodeNumbering* numbers = running != nullptr ? &running_numbers : inherited.numbering;
+    // Nothing can reject the reload any more: a kept window takes its new
+    // mode, owner and cache mode, as chmod would (the kernel is told, see
+    // namespace_changes.hpp).
+    for (std::size_t i = 0; i < windows->size(); ++i)
+        if (kept[i]) (*windows)[i]->apply_settings(plan->windows[i]);
     Loaded loaded;
     loaded.windows_kept = windows->size() - fresh.size();
     Ownership ownership = ownership_of(plan->options);
     // Unchanged windows keep the times the kernel has cached for them.
     if (running != nullptr) ownership.time = running->attributes(root_inode).st_mtim;
     if (inherited.time) ownership.time = *inherited.time;
-    loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership, running, inherited.numbering);
+    loaded.registry = std::make_shared<const Registry>(std::move(*windows), ownership, numbers);
+    if (numbers != nullptr)
+        loaded.changes = namespace_changes(*numbers, *loaded.registry, running != nullptr ? ChangeCause::reload : ChangeCause::takeover);
     loaded.mountpoint = plan->mountpoint;
+    loaded.source_text = std::move(source_text);
     loaded.options = plan->options;
     return loaded;
 }
 
 }  // namespace
 
-Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on) {
+Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on,
+                                          const std::string* source_text) {
     ConfigErrors errors;
-    auto config = build_config(command_line, errors);
+    auto config = build_config(command_line, errors, source_text);
     if (!config) return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
     if (config->options.fsname.empty()) config->options.fsname = command_line.source.value_or("mapfs");
     if (!errors.empty()) {
@@ -107,6 +126,20 @@ Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const
         return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
     }
     return std::move(*config);
+}
+
+Expected<std::string, LoadFailure> check_configuration(const CommandLine& command_line, const std::string& mounted_on) {
+    auto config = read_config(command_line, mounted_on);
+    if (!config) return unexpected(config.error());
+    ConfigErrors errors;
+    const auto plan = make_plan(std::move(*config), errors, Replanning{{}, mounted_on});
+    if (!plan || !errors.empty()) return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
+    std::set<std::string> files;
+    for (const OpenedRegion& region : plan->regions) files.insert(region.anon ? "anon:" + region.name : region.path);
+    const auto counted = [](std::size_t count, const char* what) {
+        return std::to_string(count) + " " + what + (count == 1 ? "" : "s");
+    };
+    return counted(files.size(), "region") + ", " + counted(plan->windows.size(), "window") + " on " + plan->mountpoint;
 }
 
 Expected<Loaded, LoadFailure> load(Config config) { return build(std::move(config), nullptr, {}); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ctime>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -11,6 +12,7 @@
 #include "config/command_line.hpp"
 #include "config/config.hpp"
 #include "config/plan.hpp"
+#include "namespace/namespace_changes.hpp"
 #include "namespace/registry.hpp"
 
 namespace mapfs {
@@ -20,6 +22,11 @@ struct Loaded {
     std::string mountpoint;
     MountOptions options;
     std::size_t windows_kept = 0;  // taken over unchanged from the running registry
+    // What the kernel must be told, after a reload or a takeover.
+    NamespaceChanges changes;
+    // The configuration file's text it was made from ("" without one): the
+    // last good configuration, once in force.
+    std::string source_text;
 };
 
 struct LoadFailure {
@@ -29,8 +36,17 @@ struct LoadFailure {
 
 // The Config the command line describes, with its defaults filled in.
 // `mounted_on`: the mount point of the running mount, for a reload (see
-// Replanning).
-Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on = "");
+// Replanning). `source_text`: the configuration file's text to use instead
+// of the file (the last good one).
+Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on = "",
+                                          const std::string* source_text = nullptr);
+
+// Checks the configuration the command line describes as a start-up would
+// (backing files opened for reading, partition tables read), without
+// mapping, mounting or writing anything: every problem, or a summary
+// ("2 regions, 5 windows on /srv/x"). `mounted_on`: the mount point of a
+// running mount, which is then not looked at.
+Expected<std::string, LoadFailure> check_configuration(const CommandLine& command_line, const std::string& mounted_on = "");
 
 // Checks `config`, maps its regions, brings in pages and builds the
 // registry for start-up.
@@ -48,6 +64,8 @@ struct Succession {
     InodeNumbering numbering;          // the numbers the kernel knows
     std::timespec time{};              // the times the kernel has cached
     std::string mountpoint;            // never looked at: nobody serves it yet
+    // The configuration file's text the previous server last accepted.
+    std::optional<std::string> last_good_text;
 };
 
 // The same for a server that takes the mount over: every window and

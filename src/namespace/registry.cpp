@@ -1,5 +1,7 @@
 #include "namespace/registry.hpp"
 
+#include "namespace/window_identity.hpp"
+
 #include <algorithm>
 #include <unordered_map>
 #include <set>
@@ -18,12 +20,8 @@ constexpr blksize_t blksize_bytes = 1 << 20;
 // Builds the nodes in configuration order, then sorts them by inode number.
 class Registry::Builder {
 public:
-    Builder(Registry& registry, const Registry* previous, const InodeNumbering* numbering)
-        : registry_(registry), previous_(previous), numbering_(numbering) {
-        next_ino_ = previous != nullptr ? previous->next_free_inode() : first_window_inode;
-        if (numbering != nullptr) next_ino_ = std::max(next_ino_, numbering->next_free);
-        if (previous == nullptr) return;
-        for (const InodeNumber ino : previous->window_inodes()) previous_window_inode_.emplace(previous->find(ino)->window.get(), ino);
+    Builder(Registry& registry, const InodeNumbering* previous) : registry_(registry), previous_(previous) {
+        next_ino_ = previous != nullptr ? std::max(previous->next_free, first_window_inode) : first_window_inode;
     }
 
     void add_root() {
@@ -39,8 +37,7 @@ public:
         const std::size_t slash = name.rfind('/');
         const std::string_view parent_path = slash == std::string::npos ? std::string_view() : std::string_view(name).substr(0, slash);
         const InodeNumber parent = directory_for(parent_path);
-        const auto kept = previous_window_inode_.find(window.get());
-        InodeNumber ino = kept != previous_window_inode_.end() ? kept->second : numbered(name, window_fingerprint(*window));
+        InodeNumber ino = numbered(name, identity_of(*window));
         if (ino == 0) ino = next_ino_++;
         registry_.total_window_bytes_ += window->length_bytes();
         if (window->partition()) registry_.has_attributes_ = true;
@@ -65,29 +62,21 @@ private:
         if (found != directory_inode_.end()) return found->second;
         const std::size_t slash = path.rfind('/');
         const InodeNumber parent = directory_for(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash));
-        const std::optional<InodeNumber> kept = kept_directory_inode(path);
-        InodeNumber ino = kept ? *kept : numbered(std::string(path), "");
+        InodeNumber ino = numbered(std::string(path), "");
         if (ino == 0) ino = next_ino_++;
         add_node(ino, parent, std::string(slash == std::string_view::npos ? path : path.substr(slash + 1)), nullptr);
         directory_inode_.emplace(std::string(path), ino);
         return ino;
     }
 
-    // The number a previous server gave `path`, if it was the same thing; 0
-    // otherwise. Each number is given once.
-    InodeNumber numbered(const std::string& path, const std::string& fingerprint) {
-        if (numbering_ == nullptr) return 0;
-        const auto found = numbering_->by_path.find(path);
-        if (found == numbering_->by_path.end() || found->second.fingerprint != fingerprint) return 0;
+    // The number `path` had, if it showed the same thing then (`identity`;
+    // "" for a directory); 0 otherwise. Each number is given once.
+    InodeNumber numbered(const std::string& path, const std::string& identity) {
+        if (previous_ == nullptr) return 0;
+        const auto found = previous_->by_path.find(path);
+        if (found == previous_->by_path.end() || found->second.identity != identity) return 0;
         if (!given_.insert(found->second.ino).second) return 0;
         return found->second.ino;
-    }
-
-    std::optional<InodeNumber> kept_directory_inode(std::string_view path) const {
-        if (previous_ == nullptr) return std::nullopt;
-        const InodeNumber ino = previous_->resolve(path);
-        if (ino == 0 || !previous_->find(ino)->is_directory()) return std::nullopt;
-        return ino;
     }
 
     void add_node(InodeNumber ino, InodeNumber parent, std::string name, std::shared_ptr<Window> window) {
@@ -98,22 +87,19 @@ private:
     }
 
     Registry& registry_;
-    const Registry* previous_;
-    const InodeNumbering* numbering_;
+    const InodeNumbering* previous_;
     std::set<InodeNumber> given_;
     InodeNumber next_ino_;
-    std::unordered_map<const Window*, InodeNumber> previous_window_inode_;
     std::unordered_map<std::string, InodeNumber> directory_inode_;
     std::unordered_map<InodeNumber, std::size_t> node_index_;  // while building, before the sort
 };
 
-Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous,
-                   const InodeNumbering* numbering)
+Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const InodeNumbering* previous)
     : ownership_(ownership) {
     nodes_.reserve(windows.size() + 1);
     window_inodes_.reserve(windows.size());
     {
-        Builder builder(*this, previous, numbering);
+        Builder builder(*this, previous);
         builder.add_root();
         for (std::shared_ptr<Window>& window : windows) builder.add_window(std::move(window));
         builder.finish();
@@ -124,7 +110,7 @@ Registry::Registry(std::vector<std::shared_ptr<Window>> windows, Ownership owner
     for (std::uint32_t id = 0; id < window_inodes_.size(); ++id) {
         const Window& window = *find(window_inodes_[id])->window;
         regions.insert(window.region().identity());
-        if (window.cache() == CacheMode::none || window.length_bytes() == 0) continue;
+        if ((window.cache() != CacheMode::keep && window.cache() != CacheMode::close_to_open) || window.length_bytes() == 0) continue;
         caching[window.region().identity()].push_back({window.offset_bytes(), window.offset_bytes() + window.length_bytes(), id});
     }
     for (auto& [file, list] : caching) caching_windows_.emplace(file, OverlapIndex(std::move(list)));
@@ -170,20 +156,20 @@ std::string Registry::path_of(InodeNumber ino) const {
     return path;
 }
 
-std::string window_fingerprint(const Window& window) {
-    const FileIdentity file = window.region().identity();
-    return std::to_string(file.device) + ":" + std::to_string(file.inode) + ":" + std::to_string(window.offset_bytes()) + ":" +
-           std::to_string(window.length_bytes()) + ":" + std::string(to_string(window.access())) + ":" +
-           std::string(to_string(window.cache()));
+std::string ownership_text(const Ownership& ownership) {
+    return std::to_string(ownership.uid) + ":" + std::to_string(ownership.gid) + ":" + std::to_string(ownership.directory_mode) +
+           ":" + std::to_string(ownership.status_mode);
 }
 
 InodeNumbering Registry::numbering() const {
     InodeNumbering numbering;
     numbering.next_free = next_free_inode_;
+    numbering.ownership = ownership_text(ownership_);
     for (std::size_t i = 1; i < nodes_.size(); ++i) {
         const Node& node = nodes_[i];
-        numbering.by_path.emplace(path_of(node.ino),
-                                  InodeNumbering::Entry{node.ino, node.window ? window_fingerprint(*node.window) : ""});
+        InodeNumbering::Entry entry{node.ino, "", ""};
+        if (node.window) entry = {node.ino, identity_of(*node.window), settings_of(*node.window)};
+        numbering.by_path.emplace(path_of(node.ino), std::move(entry));
     }
     return numbering;
 }

@@ -38,40 +38,42 @@ struct Ownership {
     uid_t uid = 0;
     gid_t gid = 0;
     mode_t directory_mode = 0755;
+    mode_t status_mode = 0400;  // .mapfs/status: the owner's only, unless shared
     std::timespec time{};  // shown as atime, mtime and ctime
 };
 
-// The inode numbers of a mount, kept for a server that takes it over: by
-// path, with what the window there was (a fingerprint), so that the new
-// server gives each unchanged window and directory the number the kernel
-// knows it by, and never gives a changed one an old number.
+// "uid:gid:directory mode:status mode": what the directories and the status
+// file show, compared across a reload or a takeover.
+std::string ownership_text(const Ownership& ownership);
+
+// The inode numbers of a mount by path, with what each window there showed
+// (window_identity.hpp) and its settings: what a reload compares the new
+// configuration with, and what a server that takes the mount over gets from
+// the one before it. A window whose path and identity are unchanged keeps
+// its number; a changed one never gets an old number.
 struct InodeNumbering {
     struct Entry {
         InodeNumber ino = 0;
-        std::string fingerprint;  // empty for a directory
+        std::string identity;  // empty for a directory
+        std::string settings;  // empty for a directory, or when not known
     };
     std::map<std::string, Entry> by_path;
     InodeNumber next_free = first_window_inode;
+    std::string ownership;  // ownership_text(): the root's and the status file's attributes
 };
-
-// What makes a window the same one for the kernel: its file, range, access
-// and cache mode.
-std::string window_fingerprint(const Window& window);
 
 class Registry {
 public:
     // Window names must be valid and free of file/directory clashes. The
     // root is inode 1. Without `previous` the other nodes are numbered from
-    // `first_window_inode` on in order. With `previous` (a reload), a window
-    // that is the very same Window object as one of `previous` keeps its
+    // `first_window_inode` on in order. With `previous` (the running
+    // registry's numbering at a reload, the previous server's at a
+    // takeover), a window whose path and identity are there keeps its
     // number, and so does a directory with the same path, so that the
     // kernel's cached names, attributes and pages of what did not change stay
     // valid; every other node gets a number `previous` never used, so that
     // the kernel can never confuse a new window with an old one.
-    // `numbering`: the numbers of the server this one takes over from; a
-    // window or directory whose path (and fingerprint) is there keeps it.
-    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const Registry* previous = nullptr,
-             const InodeNumbering* numbering = nullptr);
+    Registry(std::vector<std::shared_ptr<Window>> windows, Ownership ownership, const InodeNumbering* previous = nullptr);
 
     const Node* find(InodeNumber ino) const noexcept;
     // 0 when `parent` has no entry `name`.
@@ -85,6 +87,7 @@ public:
     // Attributes of a window as inode `ino`, whether or not it is still in
     // this registry (an open file may outlive a reload).
     struct stat window_attributes(const Window& window, InodeNumber ino) const noexcept;
+    const Ownership& ownership() const noexcept { return ownership_; }
 
     std::size_t window_count() const noexcept { return window_inodes_.size(); }
     std::size_t region_count() const noexcept { return region_count_; }
@@ -102,7 +105,7 @@ public:
 
     // Calls visit(inode, window) for every window of file `file` whose bytes
     // overlap [start, end) of the file and whose pages the kernel may keep
-    // after the last close (`keep`, and `auto` between unchanged opens), so
+    // after the last close (`keep`, and `cto` between unchanged opens), so
     // that a write reaches them even then.
     template <class Visit>
     void for_each_caching_window(const FileIdentity& file, std::uint64_t start, std::uint64_t end, Visit&& visit) const {

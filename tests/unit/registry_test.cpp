@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "config/plan.hpp"
+#include "namespace/namespace_changes.hpp"
+#include "namespace/status.hpp"
 #include "mapping/map_windows.hpp"
 #include "mapping/window.hpp"
 #include "config_builders.hpp"
@@ -25,6 +27,7 @@ using mapfs::Access;
 using mapfs::Config;
 using mapfs::ConfigErrors;
 using mapfs::InodeNumber;
+using mapfs::InodeNumbering;
 using mapfs::Ownership;
 using mapfs::Registry;
 using mapfs::RegionConfig;
@@ -303,7 +306,8 @@ TEST_F(RegistryTest, AReloadKeepsTheNumbersOfWhatDidNotChange) {
     add("f/x", "disk", 30, 10);
     Windows fresh = map();
     fresh[0] = kept;
-    const Registry current(fresh, ownership, &old);
+    const InodeNumbering before = old.numbering();
+    const Registry current(fresh, ownership, &before);
     EXPECT_EQ(path_inode(current, "d/a"), a);
     EXPECT_EQ(path_inode(current, "d"), d);
     EXPECT_NE(path_inode(current, "d/b"), b);
@@ -316,6 +320,59 @@ TEST_F(RegistryTest, AReloadKeepsTheNumbersOfWhatDidNotChange) {
     EXPECT_EQ(current.find(b), nullptr);
     // Numbers are no longer dense; lookups by number still work.
     for (const InodeNumber ino : current.window_inodes()) EXPECT_EQ(current.find(ino)->window->name(), current.path_of(ino));
+}
+
+// One routine tells the kernel what changed, by the one window identity:
+// a window that shows the same bytes keeps its number whatever its mode
+// (its attributes are fetched again); one that shows other bytes is another
+// window, whose old name and the listing it was in are dropped.
+TEST_F(RegistryTest, TheChangesOfAReloadAreWhatTheKernelMustDrop) {
+    add("d/a", "disk", 0, 10);
+    add("d/b", "disk", 10, 10);
+    add("e/c", "disk", 20, 10);
+    add("m", "disk", 40, 10).mode = 0666;
+    add("k", "disk", 50, 10);
+    const Registry old = build();
+    const InodeNumbering before = old.numbering();
+    config.windows.clear();
+    add("d/a", "disk", 0, 10);
+    add("d/b", "disk", 10, 11);                               // longer: another window
+    add("m", "disk", 40, 10).mode = 0600;                     // the same window, a tighter mode
+    add("k", "disk", 50, 10).cache = mapfs::CacheMode::none;  // the same window, another cache mode
+    const Windows fresh = map();
+    const Registry current(fresh, ownership, &before);
+    EXPECT_EQ(path_inode(current, "m"), path_inode(old, "m"));
+    EXPECT_EQ(path_inode(current, "k"), path_inode(old, "k"));
+    EXPECT_NE(path_inode(current, "d/b"), path_inode(old, "d/b"));
+    const auto changes = mapfs::namespace_changes(before, current, mapfs::ChangeCause::reload);
+    std::set<std::pair<InodeNumber, std::string>> names;
+    for (const auto& name : changes.names) names.emplace(name.parent, name.name);
+    // e/c went with e: dropping "e" drops what was below it.
+    EXPECT_EQ(names, (std::set<std::pair<InodeNumber, std::string>>{{path_inode(old, "d"), "b"}, {root_inode, "e"}}));
+    EXPECT_EQ(std::set<InodeNumber>(changes.listings.begin(), changes.listings.end()),
+              (std::set<InodeNumber>{root_inode, path_inode(old, "d")}));
+    EXPECT_EQ(changes.attributes, std::vector<InodeNumber>{path_inode(old, "m")});
+    EXPECT_EQ(changes.pages, std::vector<InodeNumber>{path_inode(old, "k")});
+}
+
+// After a takeover a copy window's private pages start afresh: what the
+// kernel cached of the old ones goes. A new owner reaches the directories
+// and the status file too.
+TEST_F(RegistryTest, ATakeoverDropsCopyWindowsPagesAndANewOwnersAttributes) {
+    add("d/c", "disk", 0, 10, Access::copy);
+    add("w", "disk", 0, 10);
+    const Registry old = build();
+    const InodeNumbering before = old.numbering();
+    ownership.uid = 1234;
+    const Windows fresh = map();
+    const Registry current(fresh, ownership, &before);
+    const auto changes = mapfs::namespace_changes(before, current, mapfs::ChangeCause::takeover);
+    EXPECT_TRUE(changes.names.empty());
+    EXPECT_TRUE(changes.listings.empty());
+    EXPECT_EQ(changes.pages, std::vector<InodeNumber>{path_inode(old, "d/c")});
+    const std::set<InodeNumber> attributes(changes.attributes.begin(), changes.attributes.end());
+    for (const InodeNumber ino : {root_inode, mapfs::status_directory_inode, mapfs::status_file_inode, path_inode(old, "d")})
+        EXPECT_EQ(attributes.count(ino), 1u) << ino;
 }
 
 TEST_F(RegistryTest, RegionCount) {
