@@ -63,6 +63,9 @@ struct StatusReport {
     std::uint64_t takeovers = 0;    // servers that took the mount over so far
     bool resend = false;            // the kernel resends what a dead server had not answered
     std::string transport = "/dev/fuse";
+    // The server's command line and the directory it was started in.
+    std::vector<std::string> arguments;
+    std::string directory;
     double uptime_seconds = 0;
     std::uint64_t open_handles = 0;
     std::uint64_t late_invalidations = 0;

@@ -15,7 +15,14 @@ Parsed<CacheMode> parse_cache_mode(std::string_view text) {
     if (text == "auto") return CacheMode::automatic;
     if (text == "none") return CacheMode::none;
     if (text == "keep") return CacheMode::keep;
-    return unexpected("unknown cache mode \"" + std::string(text) + "\" (use auto, none or keep)");
+    if (text == "cto") return CacheMode::close_to_open;
+    return unexpected("unknown cache mode \"" + std::string(text) + "\" (use auto, cto, none or keep)");
+}
+
+Parsed<StatusAccess> parse_status_access(std::string_view text) {
+    if (text == "owner") return StatusAccess::owner;
+    if (text == "everyone") return StatusAccess::everyone;
+    return unexpected("unknown status access \"" + std::string(text) + "\" (use owner or everyone)");
 }
 
 Parsed<TransportChoice> parse_transport(std::string_view text) {
@@ -46,6 +53,7 @@ std::string_view to_string(CacheMode mode) noexcept {
         case CacheMode::automatic: return "auto";
         case CacheMode::none: return "none";
         case CacheMode::keep: return "keep";
+        case CacheMode::close_to_open: return "cto";
     }
     return "?";
 }

@@ -112,14 +112,14 @@ options:
                           access=read|write|copy                    (default: write
                                                                     if the file allows)
                           mode=OCTAL, uid=N, gid=N                  owner and mode
-                          cache=auto|none|keep                      page cache use
+                          cache=auto|cto|none|keep                  page cache use
                           pages=lazy|populate|lock                  how pages come in
                           partitions                                a directory NAME/ of
                                                                     p1, p2, ...: one window
                                                                     per MBR/GPT partition
                         a backslash escapes ',' ':' or '=' in a value
   -o OPT[,OPT...]       mount options:
-                          cache=auto|none|keep   default cache mode
+                          cache=auto|cto|none|keep default cache mode
                           allow_other            let other users in
                           ro | rw                read-only mount | read-write
                           uid=N, gid=N, umask=OCTAL  owner and mode of files

@@ -56,11 +56,15 @@ struct MountOptions {
     // with its parents, before mounting.
     bool make_mountpoint = false;
     TransportChoice transport = TransportChoice::automatic;
+    StatusAccess status = StatusAccess::owner;
     // Options handed to the kernel mount as they are (nosuid, noexec, ...).
     std::vector<std::string> kernel_options;
 };
 
 struct Config {
+    // The TOML text this configuration was read from ("" when SOURCE is not
+    // a configuration file): what a server keeps as the last good one.
+    std::string source_text;
     std::optional<std::string> mountpoint;
     std::string mountpoint_where;
     MountOptions options;

@@ -13,7 +13,9 @@ namespace mapfs {
 bool is_config_file_name(const std::string& source);
 
 // Errors go to `errors`; a config is returned whenever there is one to
-// check further, so check `errors` as well.
-std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors& errors);
+// check further, so check `errors` as well. `source_text`: SOURCE's
+// contents to use instead of reading the file.
+std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors& errors,
+                                   const std::string* source_text = nullptr);
 
 }  // namespace mapfs

@@ -18,7 +18,7 @@ namespace {
 
 const std::vector<std::string> top_keys{"mountpoint", "options", "region", "window"};
 const std::vector<std::string> option_keys{"cache", "allow_other", "read_only", "log_level",
-                                           "uid", "gid", "umask", "fsname", "transport"};
+                                           "uid", "gid", "umask", "fsname", "transport", "status"};
 const std::vector<std::string> region_keys{"name", "file", "anon", "size"};
 const std::vector<std::string> window_keys{"name", "region", "offset", "length", "access",
                                            "mode", "uid", "gid", "cache", "pages", "partitions"};
@@ -187,6 +187,7 @@ private:
             else if (key == "umask") assign(options.umask, bits_of(value, subject, field, parse_umask));
             else if (key == "fsname") assign(options.fsname, string_of(value, subject, field));
             else if (key == "transport") assign(options.transport, word_of(value, subject, field, parse_transport));
+            else if (key == "status") assign(options.status, word_of(value, subject, field, parse_status_access));
         }
     }
 
@@ -268,16 +269,23 @@ std::optional<Config> parse_toml_config(std::string_view text, const std::string
     }
 }
 
-std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        errors.add(path, "", "", std::string("cannot read the configuration file: ") + std::strerror(errno));
-        return std::nullopt;
+std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors, const std::string* text) {
+    std::string read;
+    if (text == nullptr) {
+        std::ifstream file(path, std::ios::binary);
+        if (!file) {
+            errors.add(path, "", "", std::string("cannot read the configuration file: ") + std::strerror(errno));
+            return std::nullopt;
+        }
+        std::ostringstream contents;
+        contents << file.rdbuf();
+        read = contents.str();
+        text = &read;
     }
-    std::ostringstream text;
-    text << file.rdbuf();
-    auto config = parse_toml_config(text.str(), path, errors);
-    if (config) resolve_relative_paths(*config, std::filesystem::path(path).parent_path());
+    auto config = parse_toml_config(*text, path, errors);
+    if (!config) return config;
+    resolve_relative_paths(*config, std::filesystem::path(path).parent_path());
+    config->source_text = *text;
     return config;
 }
 

@@ -14,6 +14,10 @@ namespace mapfs {
 // so that later checks can report their problems in the same run.
 std::optional<Config> parse_toml_config(std::string_view text, const std::string& source_name,
                                         ConfigErrors& errors);
-std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors);
+// Reads the file at `path` (or takes `text` as its contents: the last good
+// configuration a takeover was handed), relative paths resolved from its
+// directory.
+std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors,
+                                       const std::string* text = nullptr);
 
 }  // namespace mapfs

@@ -208,8 +208,10 @@ private:
     // The header at `lba` if its signature and CRC hold, else why not.
     Expected<GptHeader, std::string> gpt_header(std::uint64_t lba, std::uint64_t sector_bytes) {
         std::vector<std::byte> sector(sector_bytes);
+        if (lba >= window_bytes_ / sector_bytes)
+            return unexpected("the GPT header at LBA " + std::to_string(lba) + " is past the end of the window");
         const std::uint64_t offset = lba * sector_bytes;
-        if (offset + sector_bytes > window_bytes_ || !read_(offset, sector))
+        if (!read_(offset, sector))
             return unexpected("the GPT header at LBA " + std::to_string(lba) + " is past the end of the window");
         if (std::memcmp(sector.data(), "EFI PART", 8) != 0)
             return unexpected("no GPT header signature at LBA " + std::to_string(lba));
@@ -236,9 +238,14 @@ private:
     // The entry array a header points to, if its CRC holds.
     Expected<std::vector<std::byte>, std::string> gpt_entries(const GptHeader& header, std::uint64_t sector_bytes,
                                                               std::uint64_t lba) {
-        std::vector<std::byte> entries(static_cast<std::size_t>(header.entry_count) * header.entry_size);
+        const std::uint64_t bytes = static_cast<std::uint64_t>(header.entry_count) * header.entry_size;  // bounded by gpt_header
+        // entries_lba comes from the image: compared before it is
+        // multiplied, so that a huge one cannot wrap to a small offset.
+        if (header.entries_lba > window_bytes_ / sector_bytes || bytes > window_bytes_ - header.entries_lba * sector_bytes)
+            return unexpected("the GPT entries of the header at LBA " + std::to_string(lba) + " are past the end of the window");
+        std::vector<std::byte> entries(static_cast<std::size_t>(bytes));
         const std::uint64_t offset = header.entries_lba * sector_bytes;
-        if (offset + entries.size() > window_bytes_ || !read_(offset, entries))
+        if (!read_(offset, entries))
             return unexpected("the GPT entries of the header at LBA " + std::to_string(lba) + " are past the end of the window");
         if (crc32(entries) != header.entries_crc)
             return unexpected("the GPT entries of the header at LBA " + std::to_string(lba) + " fail their CRC");

@@ -1,6 +1,8 @@
 #include "daemon/client_commands.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,8 +21,10 @@
 #include "base/expected.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/unit_job.hpp"
+#include "namespace/loader.hpp"
 #include "daemon/upgrade_all.hpp"
 #include "mapfs/status_report.hpp"
+#include "mapping/unique_fd.hpp"
 
 namespace mapfs {
 namespace {
@@ -98,6 +102,22 @@ Expected<std::pair<std::string, StatusReport>, int> mount_named(const char* comm
         return unexpected(1);
     }
     return std::move(*mount);
+}
+
+// Checks the configuration the running server's command line names, in the
+// directory it was started in: "" when it is valid (or cannot be told).
+std::string configuration_rejected(const StatusReport& report, const std::string& mountpoint) {
+    if (report.arguments.empty()) return "";
+    std::vector<const char*> argv;
+    for (const std::string& argument : report.arguments) argv.push_back(argument.c_str());
+    ConfigErrors errors;
+    const CommandLine command_line = parse_command_line(static_cast<int>(argv.size()), argv.data(), errors);
+    if (!errors.empty()) return errors.to_string();
+    const UniqueFd here(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!report.directory.empty() && ::chdir(report.directory.c_str()) != 0) return "";
+    const auto checked = check_configuration(command_line, mountpoint);
+    if (here.valid()) [[maybe_unused]] const int back = ::fchdir(here.get());
+    return checked ? "" : checked.error().message;
 }
 
 }  // namespace
@@ -187,6 +207,13 @@ int run_upgrade_command(int argc, const char* const* argv) {
         console::error("mapfs upgrade: nothing keeps the mount on " + mountpoint + " for a new server (it was started " +
                        "with -o nosupervisor or under another service manager)");
         return 1;
+    }
+    // A new server would serve the last good configuration rather than a
+    // rejected one; the person asking hears why now, and nothing changes.
+    if (const std::string rejected = configuration_rejected(before, mountpoint); !rejected.empty()) {
+        console::error("mapfs upgrade: the configuration " + mountpoint + " would be served from is rejected; nothing "
+                       "was changed (mend it, then upgrade):\n" + rejected);
+        return 2;
     }
     if (::kill(static_cast<pid_t>(*before.supervisor_pid), SIGUSR1) != 0) {
         console::error("mapfs upgrade: cannot signal the supervisor (pid " + std::to_string(*before.supervisor_pid) + "): " +

@@ -4,6 +4,7 @@
 
 #include "base/console.hpp"
 #include "config/command_line.hpp"
+#include "daemon/check_command.hpp"
 #include "daemon/client_commands.hpp"
 #include "daemon/server.hpp"
 #include "daemon/status_command.hpp"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
         if (command == "reload") return mapfs::run_reload_command(argc, argv);
         if (command == "cleanup") return mapfs::run_cleanup_command(argc, argv);
         if (command == "upgrade") return mapfs::run_upgrade_command(argc, argv);
+        if (command == "check") return mapfs::run_check_command(argc, argv);
     }
     mapfs::ConfigErrors errors;
     const mapfs::CommandLine command_line = mapfs::parse_command_line(argc, argv, errors);
@@ -38,5 +40,5 @@ int main(int argc, char** argv) {
         mapfs::log::setup(command_line.log_level.value_or("info"), command_line.debug, foreground);
         return mapfs::run_supervisor(argv, foreground);
     }
-    return mapfs::run_server(command_line);
+    return mapfs::run_server(command_line, std::vector<std::string>(argv, argv + argc));
 }

@@ -59,6 +59,10 @@ std::optional<StatusReport> parse_status_report(std::string_view json, std::stri
         report.takeovers = root.value("takeovers", std::uint64_t{0});
         report.resend = root.value("resend", false);
         report.transport = root.value("transport", std::string("/dev/fuse"));
+        if (const auto command = root.find("command"); command != root.end() && command->is_object()) {
+            report.arguments = command->value("arguments", std::vector<std::string>());
+            report.directory = command->value("directory", std::string());
+        }
         report.uptime_seconds = root.at("uptime_seconds").get<double>();
         report.open_handles = root.value("open_handles", std::uint64_t{0});
         report.late_invalidations = root.value("late_invalidations", std::uint64_t{0});

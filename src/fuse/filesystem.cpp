@@ -16,6 +16,15 @@ std::string status_line(const Filesystem& filesystem) {
            counted(registry->window_count(), "window", "windows") + " on " + filesystem.mountpoint;
 }
 
+std::string status_line_with_outcome(const Filesystem& filesystem) {
+    const ReloadOutcome outcome = filesystem.last_reload();
+    if (outcome.accepted) return status_line(filesystem);
+    std::string first = outcome.message.substr(0, outcome.message.find('\n'));
+    for (const char* prefix : {"at takeover: ", "mapfs: "})
+        if (first.rfind(prefix, 0) == 0) first.erase(0, std::string_view(prefix).size());
+    return status_line(filesystem) + " (last reload rejected: " + first + ")";
+}
+
 StatusContext status_context_of(Filesystem& filesystem) {
     StatusContext context;
     context.registry = filesystem.current_registry();

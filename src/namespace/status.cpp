@@ -31,7 +31,7 @@ struct stat status_attributes(InodeNumber ino, const Registry& registry) noexcep
         attr.st_mode = S_IFDIR | 0555;
     } else {
         // Size 0: the report is made at open and served with direct I/O.
-        attr.st_mode = S_IFREG | 0444;
+        attr.st_mode = S_IFREG | registry.ownership().status_mode;
         attr.st_nlink = 1;
     }
     return attr;
@@ -145,6 +145,7 @@ std::string status_json(const StatusContext& context) {
                                 {"resend", context.serving.resend},
                                 {"transport", context.serving.transport},
                                 {"ring_requests", context.serving.ring_requests},
+                                {"command", {{"arguments", context.serving.arguments}, {"directory", context.serving.directory}}},
                                 {"late_invalidations", context.late_invalidations},
                                 {"reloads", {{"count", context.reload.count},
                                              {"last_accepted", context.reload.accepted},

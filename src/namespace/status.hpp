@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "namespace/registry.hpp"
 #include "namespace/residency.hpp"
@@ -44,6 +45,10 @@ struct Serving {
     bool resend = false;  // the kernel sends requests a dead server had again
     std::string transport = "/dev/fuse";
     std::uint64_t ring_requests = 0;  // answered through io_uring
+    // How the server was started, so that `mapfs upgrade` can check the
+    // configuration a new server would read before asking for one.
+    std::vector<std::string> arguments;
+    std::string directory;
 };
 
 // What the report is made of.
