@@ -16,10 +16,11 @@ struct Stale {
 // The windows other than the writer's whose cached pages show file bytes
 // [start, end): open ones (wherever they came from, a reload included) and
 // closed `keep` ones, whose pages the kernel keeps after the last close.
-// Closed `auto` windows are marked instead: their next open drops what the
-// kernel kept (Window::cache_valid_at_open). An `auto` window is marked
-// even when open, so that an open racing this write cannot keep pages from
-// before it. The registry is read after the bytes were stored: a window a
+// Closed `cto` windows are marked instead: their next open drops what the
+// kernel kept (Window::cache_valid_at_open). A `cto` window is marked even
+// when open, so that an open racing this write cannot keep pages from
+// before it. Closed `auto` windows need nothing: every open drops their
+// pages. The registry is read after the bytes were stored: a window a
 // racing reload adds is either in it or opened after the store.
 std::vector<Stale> stale_windows(const Filesystem& filesystem, InodeNumber writer, const Window& window,
                                  std::uint64_t start, std::uint64_t end) {
@@ -34,8 +35,8 @@ std::vector<Stale> stale_windows(const Filesystem& filesystem, InodeNumber write
     filesystem.open_index.for_each_overlapping(file, start, end, collect);
     filesystem.current_registry()->for_each_caching_window(file, start, end, [&](InodeNumber ino, const Window& other) {
         if (ino == writer) return;
-        if (other.cache() == CacheMode::automatic) other.mark_cache_stale();
-        else collect(ino, other);
+        if (other.cache() == CacheMode::close_to_open) other.mark_cache_stale();
+        else if (other.cache() == CacheMode::keep) collect(ino, other);
     });
     // An open keep window came up twice.
     std::sort(stale.begin(), stale.end(), [](const Stale& a, const Stale& b) { return a.ino < b.ino; });

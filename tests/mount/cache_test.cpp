@@ -128,5 +128,34 @@ with open("b", "r+b") as f:
 )"), "ENODEV\n");
 }
 
+// Another process stores into its own mapping of the backing file, twice
+// on one page: the second store changes no size and, the page being dirty
+// already, no mtime (tmpfs never stamps one for mmap stores). The next open
+// of an auto window must still show it: auto keeps no cache across opens.
+class MappedStoresTest : public MountTest, public ::testing::WithParamInterface<Storage> {
+protected:
+    MappedStoresTest() : MountTest(GetParam()) {}
+};
+
+TEST_P(MappedStoresTest, AutoShowsAnotherProcessesMappedStoresAtTheNextOpen) {
+    const auto disk = backing("disk.img", pattern_bytes(1 << 20, 22));
+    mount_args({"-w", "w:file=" + disk.string() + ",offset=4097,length=65536,access=read", mnt.string()});
+    EXPECT_EQ(python(R"(
+import subprocess
+m = mmap.mmap(os.open(sys.argv[1], os.O_RDWR), 1 << 20)
+def window():  # window bytes [8, 16): file bytes [4105, 4113), a new open each time
+    return subprocess.run(["dd", "if=w", "bs=8", "skip=1", "count=1", "status=none"], capture_output=True).stdout
+m[4105:4113] = b"AAAAAAAA"
+first = window()
+m[4105:4113] = b"BBBBBBBB"
+print(first, window())
+)", {disk.string()}), "b'AAAAAAAA' b'BBBBBBBB'\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, MappedStoresTest, ::testing::Values(Storage::disk, Storage::memory),
+                         [](const ::testing::TestParamInfo<Storage>& info) {
+                             return info.param == Storage::disk ? "OnADiskFileSystem" : "OnTmpfs";
+                         });
+
 }  // namespace
 }  // namespace mapfs::testing

@@ -182,6 +182,39 @@ print(found)
               std::string::npos) << map;
 }
 
+// Holes in whole 4 KiB blocks of the window: at an offset that is no
+// multiple of the file system's blocks (4097, 1 MiB + 512) a block holding
+// any data byte is data, so tools that round block status (qemu-img rounds
+// to 512 bytes) copy every byte, and cp --sparse still keeps the holes.
+TEST_F(DiskImageTest, ToolsCopyEveryByteOfWindowsAtUnalignedOffsets) {
+    ok("qemu-img create -q -f raw sparse.img 64M && "
+       "dd if=/dev/urandom of=sparse.img bs=1M seek=37 count=1 conv=notrunc status=none && "
+       "dd if=/dev/urandom of=sparse.img bs=4096 seek=5000 count=3 conv=notrunc status=none");
+    mount_args({"-w", "a:file=" + (dir / "sparse.img").string() + ",offset=4097,length=48MiB,access=read", "-w",
+                "b:file=" + (dir / "sparse.img").string() + ",offset=1049088,length=40MiB,access=read", mnt.string()});
+    for (const char* window : {"a", "b"}) {
+        const std::string w = std::string("mnt/") + window;
+        ok("qemu-img convert -f raw -O raw " + w + " " + window + ".raw && cmp " + w + " " + window + ".raw");
+        ok("qemu-img convert -f raw -O qcow2 " + w + " " + window + ".qcow2 && qemu-img compare -q -f raw -F qcow2 " + w + " " +
+           window + ".qcow2");
+        ok("cp --sparse=always " + w + " " + window + ".copy && cmp " + w + " " + window + ".copy");
+        EXPECT_LT(std::stoull(ok("stat -c %b " + std::string(window) + ".copy")) * 512, 4 * mib)
+            << window << ": the copy is not sparse";
+    }
+    // Every extent starts and ends on a 4 KiB block of the window.
+    EXPECT_EQ(python(R"(
+fd = os.open("a", os.O_RDONLY)
+at, odd = 0, []
+while True:
+    try: data = os.lseek(fd, at, os.SEEK_DATA)
+    except OSError: break
+    hole = os.lseek(fd, data, os.SEEK_HOLE)
+    odd += [x for x in (data, hole) if x % 4096 and x != os.fstat(fd).st_size]
+    at = hole
+print(odd)
+)"), "[]\n");
+}
+
 // Punching a hole through a write window deallocates it in the image, like
 // fstrim; zeroing writes zeros; a read window cannot; a copy window zeroes
 // only its private pages. Another window's cache sees the zeros at once.
@@ -270,13 +303,13 @@ for name in ("img",):
     EXPECT_NE(status.find("\"size\": 2097152"), std::string::npos) << status;
 }
 
-// auto keeps the kernel's cached pages across opens of an unchanged window:
+// cto keeps the kernel's cached pages across opens of an unchanged window:
 // the second cat sends no READ to mapfs; a change to the backing file, or a
 // write through another window, makes the next open read again.
-TEST_F(DiskImageTest, AutoCacheSurvivesReopensOfAnUnchangedWindow) {
+TEST_F(DiskImageTest, CtoCacheSurvivesReopensOfAnUnchangedWindow) {
     make_image();
     mount_config("[[region]]\nname = \"d\"\nfile = \"" + image.string() + "\"\n" +
-                 "[[window]]\nname = \"a\"\nregion = \"d\"\nlength = 4194304\naccess = \"read\"\n"
+                 "[[window]]\nname = \"a\"\nregion = \"d\"\nlength = 4194304\naccess = \"read\"\ncache = \"cto\"\n"
                  "[[window]]\nname = \"w\"\nregion = \"d\"\noffset = 1048576\nlength = 4096\naccess = \"write\"\n");
     const auto reads_now = [&] {
         const std::string status = ok("cat mnt/.mapfs/status");
