@@ -133,11 +133,20 @@ bool empty_directory(const std::string& path) {
 FuseMountState probe_fuse_mount(const std::string& path, std::chrono::milliseconds timeout) {
     const pid_t child = ::fork();
     if (child == 0) {
-        struct statx info {};
-        if (::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) == 0) ::_exit(0);
-        // ECONNABORTED: the request was queued before the kernel ended the
-        // connection (over io_uring that comes a moment after the daemon died).
-        ::_exit(errno == ENOTCONN || errno == ECONNABORTED ? 1 : 2);
+        // ECONNABORTED: the request was read by a server that died, through
+        // a descriptor that closed with it (over io_uring the connection
+        // ends a moment after the daemon; on a kernel without
+        // FUSE_NOTIFY_RESEND a server reads clones). The connection may
+        // still live, taken over by a new server: asked again, a live one
+        // answers and a dead one says ENOTCONN, or goes on aborting.
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            struct statx info {};
+            if (::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &info) == 0) ::_exit(0);
+            if (errno == ENOTCONN) ::_exit(1);
+            if (errno != ECONNABORTED) ::_exit(2);
+            ::usleep(20000);
+        }
+        ::_exit(1);
     }
     if (child < 0) return FuseMountState::answers;
     const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "daemon/supervisor.hpp"
 
 namespace mapfs {
 namespace {
@@ -36,6 +37,8 @@ void ServiceNotifier::stopping() {
 }
 
 void ServiceNotifier::status(const std::string& status) { notify("STATUS=" + status); }
+
+void ServiceNotifier::mountpoint(const std::string& path) { notify(std::string(mountpoint_field) + "=" + path); }
 
 bool ServiceNotifier::watchdog_requested() noexcept { return sd_watchdog_enabled(0, nullptr) > 0; }
 

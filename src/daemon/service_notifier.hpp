@@ -24,6 +24,9 @@ public:
     void reloading();
     void stopping();
     void status(const std::string& status);
+    // For mapfs's supervisor: where this server mounts, so that it can
+    // detach the mount should the server die with nothing kept.
+    void mountpoint(const std::string& path);
 
     // Whether systemd asked for watchdog pings (WatchdogSec=).
     static bool watchdog_requested() noexcept;

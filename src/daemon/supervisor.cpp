@@ -18,7 +18,6 @@
 #include <optional>
 
 #include "base/log.hpp"
-#include "daemon/handover_state.hpp"
 #include "daemon/mount_point.hpp"
 #include "daemon/notify_listener.hpp"
 
@@ -120,7 +119,8 @@ private:
     void take(NotifyMessage message);
     std::optional<int> on_signal(const signalfd_siginfo& info);
     std::optional<int> on_server_exit(int status);
-    std::optional<int> take_over(int status);
+    bool within_crash_limit();
+    void detach_dead_mount();
     void give_up(const std::string& why);
     void settle(int status);
     std::vector<std::string> server_environment() const;
@@ -140,6 +140,9 @@ private:
     bool stopping_ = false;        // the server said STOPPING=1: it stops for good
     bool stop_requested_ = false;  // SIGTERM or SIGINT came here
     bool background_ = false;      // went to the background (not -f)
+    // What the server said it mounts on (mountpoint_field): the stored state
+    // may be gone, or never stored (a mount served over io_uring).
+    std::string mountpoint_;
     std::deque<Clock::time_point> takeovers_;
 };
 
@@ -258,6 +261,8 @@ void Supervisor::take(NotifyMessage message) {
         ever_ready_ = true;
     }
     if (message.says("STOPPING")) stopping_ = true;
+    if (const auto mountpoint = message.fields.find(mountpoint_field); mountpoint != message.fields.end())
+        mountpoint_ = mountpoint->second;
     const auto name = message.fields.find("FDNAME");
     const std::string stored_as = name != message.fields.end() ? name->second : "stored";
     if (message.says("FDSTOREREMOVE")) store_.erase(stored_as);
@@ -302,7 +307,16 @@ std::optional<int> Supervisor::on_server_exit(int status) {
         return decode_status(status);
     }
     if (store_.count("fuse") == 0) {
-        give_up("the server (pid " + std::to_string(dead) + ") " + describe_exit(status) + " without storing its connection");
+        // Nothing to take over (transport=uring keeps nothing: the kernel
+        // resends no ring request): the mount is dead. It goes at once, and
+        // a new server mounts again, as a service manager would restart it.
+        log::error("supervisor: the server (pid {}) {} and nothing kept its connection (a mount served over io_uring "
+                   "cannot be taken over): the mount on {} is detached and mounted again",
+                   dead, describe_exit(status), mountpoint_);
+        detach_dead_mount();
+        if (!within_crash_limit()) return 1;
+        if (spawn()) return std::nullopt;
+        give_up("no new server could be started");
         return 1;
     }
     if (!ready_) {
@@ -316,14 +330,7 @@ std::optional<int> Supervisor::on_server_exit(int status) {
         become_installed_binary();
     } else {
         log::warn("the server (pid {}) {}; a new server takes the mount over", dead, describe_exit(status));
-        const auto now = Clock::now();
-        while (!takeovers_.empty() && now - takeovers_.front() > takeover_window) takeovers_.pop_front();
-        if (takeovers_.size() >= takeover_limit) {
-            give_up(std::to_string(takeover_limit + 1) + " servers died within " +
-                    std::to_string(takeover_window.count()) + " s");
-            return 1;
-        }
-        takeovers_.push_back(now);
+        if (!within_crash_limit()) return 1;
     }
     if (spawn()) return std::nullopt;
     give_up("no new server could be started");
@@ -359,20 +366,30 @@ void Supervisor::become_installed_binary() {
     if (background_) [[maybe_unused]] const int back = ::chdir("/");
 }
 
+// Counts a dead server; past the limit, the mount is given up.
+bool Supervisor::within_crash_limit() {
+    const auto now = Clock::now();
+    while (!takeovers_.empty() && now - takeovers_.front() > takeover_window) takeovers_.pop_front();
+    if (takeovers_.size() >= takeover_limit) {
+        give_up(std::to_string(takeover_limit + 1) + " servers died within " + std::to_string(takeover_window.count()) + " s");
+        return false;
+    }
+    takeovers_.push_back(now);
+    return true;
+}
+
+void Supervisor::detach_dead_mount() {
+    if (mountpoint_.empty()) return;
+    const std::vector<MountEntry> mounts = mounts_at(mountpoint_);
+    if (!mounts.empty() && mounts.back().type == "fuse.mapfs" && dead_fuse_mount(mountpoint_)) detach_mount(mountpoint_);
+}
+
 // Closing the stored connection ends it: clients get ENOTCONN instead of
 // waiting for a server that will not come. The dead mount is detached.
 void Supervisor::give_up(const std::string& why) {
-    std::string mountpoint;
-    if (const auto state = store_.find("state"); state != store_.end()) {
-        StateFile file;
-        if (file.adopt(UniqueFd(::fcntl(state->second.get(), F_DUPFD_CLOEXEC, 3))))
-            if (const auto read = file.read()) mountpoint = read->mountpoint;
-    }
     store_.clear();
-    if (!why.empty()) log::error("supervisor: {}; giving the mount {} up", why, mountpoint);
-    if (mountpoint.empty()) return;
-    const std::vector<MountEntry> mounts = mounts_at(mountpoint);
-    if (!mounts.empty() && mounts.back().type == "fuse.mapfs" && dead_fuse_mount(mountpoint)) detach_mount(mountpoint);
+    if (!why.empty()) log::error("supervisor: {}; giving the mount on {} up", why, mountpoint_.empty() ? "(unknown)" : mountpoint_);
+    detach_dead_mount();
 }
 
 void Supervisor::settle(int status) {

@@ -23,6 +23,10 @@ namespace mapfs {
 // Exit status of a server that handed the mount over (EX_TEMPFAIL).
 inline constexpr int exit_handover = exit_status::handed_over;
 
+// The field of a notify message in which a supervised server tells its
+// supervisor the mount point (systemd ignores fields it does not know).
+inline constexpr const char* mountpoint_field = "X_MAPFS_MOUNTPOINT";
+
 // Whether this process should supervise: no service manager (NOTIFY_SOCKET)
 // keeps the descriptors, it is not itself a supervised server, and the
 // command line has no -o nosupervisor.

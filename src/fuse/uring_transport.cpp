@@ -132,6 +132,7 @@ public:
 private:
     int set_up();
     void serve();
+    void answer_what_arrived();
     void answer_request(std::size_t index);
     bool send(std::size_t index, std::uint32_t command, std::uint64_t commit_id);
     bool completed(const io_uring_cqe& cqe, std::vector<std::size_t>& arrived);
@@ -252,9 +253,28 @@ void UringTransport::Worker::serve() {
         // Answers, and commands sent again, go with the next wait.
         answered = io_uring_sq_ready(&ring_) > 0;
     }
+    if (!ended) answer_what_arrived();
     // Answers made in the last round still go to their callers.
     if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
     io_uring_queue_exit(&ring_);
+}
+
+// At a stop: a request the kernel already put in an entry counts as sent,
+// and its caller waits for an answer (no signal takes it back), so what is
+// in the completion queue is answered before the ring goes.
+void UringTransport::Worker::answer_what_arrived() {
+    io_uring_get_events(&ring_);
+    std::vector<std::size_t> arrived;
+    io_uring_cqe* cqe = nullptr;
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        if (cqe->res >= 0 && cqe->user_data < entries_.size()) arrived.push_back(cqe->user_data);
+    }
+    io_uring_cq_advance(&ring_, seen);
+    for (const std::size_t index : arrived) answer_request(index);
+    answered_.fetch_add(arrived.size(), std::memory_order_relaxed);
 }
 
 // Pinned to the queue's CPU for a small request, free for a large one

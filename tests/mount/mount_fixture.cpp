@@ -201,7 +201,11 @@ int MountedMapfs::wait_for_exit(int timeout_ms) {
 
 int MountedMapfs::unmount() {
     if (is_mounted(mountpoint_)) run("fusermount3 -u " + quote(mountpoint_.string()));
-    return wait_for_exit(10000);
+    const int status = wait_for_exit(10000);
+    // Unmounted and ended: a mount on that point from now on is another's
+    // (a test that mounts again), not this object's to clean up.
+    if (status >= 0 && !mountpoint_.empty() && !is_mounted(mountpoint_)) mountpoint_.clear();
+    return status;
 }
 
 void MountedMapfs::cleanup() noexcept {

@@ -58,6 +58,24 @@ TEST_F(SecurityTest, WithAllowOtherTheKernelChecksModeBits) {
     EXPECT_EQ(read_file(disk), pattern_bytes(1 << 20, 81));
 }
 
+// The status report names backing files and shows every window's
+// activity: with allow_other, other users may not read it unless the
+// configuration shares it (status=everyone).
+TEST_F(SecurityTest, TheStatusReportIsTheOwnersUnlessShared) {
+    mount_with({"-o", "allow_other"});
+    const std::string report = quote((mnt / ".mapfs" / "status").string());
+    const CommandResult refused = run(as_nobody + "cat " + report);
+    EXPECT_NE(refused.status, 0);
+    EXPECT_NE(refused.output.find("Permission denied"), std::string::npos) << refused.output;
+    const CommandResult command = run(as_nobody + quote(mapfs_binary_for_anyone(dir)) + " status " + quote(mnt.string()));
+    EXPECT_NE(command.output.find("permission denied"), std::string::npos) << command.output;
+    EXPECT_NE(ok("cat " + report).find("\"windows\""), std::string::npos) << "the owner reads it";
+    EXPECT_EQ(daemon->unmount(), 0);
+    mount_with({"-o", "allow_other,status=everyone"});
+    const CommandResult shared = run(as_nobody + "cat " + report);
+    EXPECT_NE(shared.output.find("\"windows\""), std::string::npos) << shared.output;
+}
+
 TEST_F(SecurityTest, ReadWindowsAreServedFromReadOnlyMappings) {
     mount_with({});
     // ro.img has only read windows; disk.img has read windows and a write one.

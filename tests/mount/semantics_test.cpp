@@ -142,6 +142,19 @@ print(os.stat("rw").st_size)
     expect_unchanged();
 }
 
+// A read window shows bytes it may not change, its size included: even the
+// only window of anonymous memory (which a write window could resize)
+// refuses another size, root included; the same size is no change.
+TEST_F(MountTest, AReadWindowKeepsItsSize) {
+    mount_args({"-w", "r:anon,size=64KiB,access=read", mnt.string()});
+    EXPECT_EQ(python(R"(
+for size in (65536, 4096, 1 << 20):
+    try: os.truncate("r", size); print("resized to", size)
+    except OSError as e: print(errno.errorcode[e.errno])
+print(os.stat("r").st_size)
+)"), "resized to 65536\nEACCES\nEACCES\n65536\n");
+}
+
 TEST_F(SemanticsTest, FsyncSucceedsOnEveryKindOfWindow) {
     EXPECT_EQ(python(R"(
 for name, flags in (("rw", os.O_RDWR), ("ro", os.O_RDONLY), ("cow", os.O_RDWR), ("scratch", os.O_RDWR)):

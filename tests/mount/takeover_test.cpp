@@ -294,6 +294,113 @@ TEST_F(TakeoverTest, UpgradeAllMovesEveryMountOfAReplacedBinary) {
     EXPECT_NE(again.output.find("no mapfs outside systemd runs a replaced"), std::string::npos) << again.output;
 }
 
+// Change without loss: a configuration edited before `mapfs upgrade` (or
+// a crash) is a reload as well, by the one window identity.
+
+// A handle on a window the new server no longer has answers EBADF; its
+// number goes to no other open, so the old descriptor can never write into
+// another window's file.
+TEST_F(TakeoverTest, AnOldHandleOnARemovedWindowIsEbadfNeverAnotherWindow) {
+    const auto x = backing("x.img", std::string(8192, 'x'));
+    const auto y = backing("y.img", std::string(8192, 'y'));
+    const std::string both = "[[region]]\nname = \"x\"\nfile = \"" + x.string() + "\"\n[[region]]\nname = \"y\"\nfile = \"" +
+                             y.string() + "\"\n[[window]]\nname = \"x\"\nregion = \"x\"\naccess = \"write\"\n";
+    const std::string y_window = "[[window]]\nname = \"y\"\nregion = \"y\"\naccess = \"write\"\n";
+    mount_config(both + y_window);
+    EXPECT_EQ(python(R"(
+import subprocess
+old = os.open("x", os.O_RDWR)
+with open(sys.argv[1], "w") as f: f.write(sys.argv[2])          # x leaves the configuration
+subprocess.run([sys.argv[3], "upgrade", "."], check=True, capture_output=True)
+other = os.open("y", os.O_RDWR)                                   # an open after the takeover
+try:
+    os.pwrite(old, b"OLDHANDL", 0); print("written")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+print(os.pread(other, 8, 0))
+)", {(dir / "mapfs.toml").string(), both.substr(0, both.find("[[window]]")) + y_window, mapfs_binary()}),
+              "EBADF\nb'yyyyyyyy'\n");
+    EXPECT_EQ(read_file(y).substr(0, 8), "yyyyyyyy") << "the old handle wrote into y.img";
+    EXPECT_EQ(read_file(x).substr(0, 8), "xxxxxxxx");
+}
+
+// A changed window is another window for the kernel: after the takeover it
+// lists with its new size and reads, at once.
+TEST_F(TakeoverTest, AWindowChangedBeforeATakeoverShowsAsItIsNow) {
+    const auto disk = backing("disk.img", pattern_bytes(1 << 20, 31));
+    const auto config = [&](int length) {
+        return "[[region]]\nname = \"d\"\nfile = \"" + disk.string() + "\"\n[[window]]\nname = \"w\"\nregion = \"d\"\nlength = " +
+               std::to_string(length) + "\n";
+    };
+    mount_config(config(4096));
+    EXPECT_EQ(ok("stat -c %s mnt/w && cat mnt/w | wc -c"), "4096\n4096\n");  // the kernel caches both
+    dir.write_file("mapfs.toml", config(65536));
+    ok(quote(mapfs_binary()) + " upgrade mnt");
+    EXPECT_EQ(ok("ls -l mnt | awk '$9 == \"w\" {print $5}' && cat mnt/w | wc -c"), "65536\n65536\n");
+}
+
+// A mode tightened before a takeover holds at once: the window keeps its
+// number (it shows the same bytes), and the kernel fetches its attributes
+// again, so the next open is checked against the new mode.
+TEST_F(TakeoverTest, AModeTightenedBeforeATakeoverHoldsAtOnce) {
+    ::chmod(dir.path().c_str(), 0755);
+    const auto disk = backing("disk.img", pattern_bytes(65536, 32));
+    const auto config = [&](const char* mode) {
+        return "[options]\nallow_other = true\n[[region]]\nname = \"d\"\nfile = \"" + disk.string() +
+               "\"\n[[window]]\nname = \"w\"\nregion = \"d\"\naccess = \"write\"\nmode = \"" + mode + "\"\n";
+    };
+    mount_config(config("0666"));
+    const std::string as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    const std::string window = quote(at("w").string());
+    EXPECT_EQ(run(as_nobody + "cat " + window + " | wc -c").output, "65536\n");
+    const std::string before = ok("stat -c %i " + window);
+    dir.write_file("mapfs.toml", config("0600"));
+    ok(quote(mapfs_binary()) + " upgrade mnt");
+    EXPECT_EQ(ok("stat -c %i " + window), before) << "the same window keeps its number";
+    const CommandResult read = run(as_nobody + "cat " + window + " > /dev/null");
+    EXPECT_NE(read.status, 0);
+    EXPECT_NE(read.output.find("Permission denied"), std::string::npos) << read.output;
+    const CommandResult write = run(as_nobody + "dd if=/dev/zero of=" + window + " bs=1 count=1 conv=notrunc");
+    EXPECT_NE(write.output.find("Permission denied"), std::string::npos) << write.output;
+    EXPECT_EQ(run(quote(mapfs_binary()) + " reload mnt", dir.path()).status, 0);
+    EXPECT_NE(run(as_nobody + "cat " + window + " > /dev/null").output.find("Permission denied"), std::string::npos);
+    EXPECT_EQ(read_file(disk), pattern_bytes(65536, 32));
+}
+
+// A typo in the file: a reload refuses it, `mapfs upgrade` refuses at once
+// with the reasons, and a server that takes over anyway (a crash) serves
+// the last good configuration: the mount and the anonymous bytes stay.
+TEST_F(TakeoverTest, ATypoLosesNeitherTheMountNorTheMemory) {
+    const std::string good = "[[region]]\nname = \"m\"\nanon = true\nsize = \"1MiB\"\n[[window]]\nname = \"m\"\nregion = \"m\"\naccess = \"write\"\n";
+    mount_config(good);
+    ok("printf 'KEEP-THESE-BYTES' | dd of=mnt/m conv=notrunc status=none");
+    std::string typo = good;
+    typo.replace(typo.find("access = \"write\""), 16, "access = \"wirte\"");
+    dir.write_file("mapfs.toml", typo);
+    const CommandResult reload = run(quote(mapfs_binary()) + " reload mnt", dir.path());
+    EXPECT_EQ(reload.status, 1) << reload.output;
+    const auto started = Clock::now();
+    const CommandResult upgrade = run(quote(mapfs_binary()) + " upgrade mnt", dir.path());
+    EXPECT_EQ(upgrade.status, 2) << upgrade.output;
+    EXPECT_NE(upgrade.output.find("wirte"), std::string::npos) << upgrade.output;
+    EXPECT_LT(Clock::now() - started, std::chrono::seconds(10)) << "mapfs upgrade must answer at once";
+    EXPECT_EQ(ok("head -c 16 mnt/m"), "KEEP-THESE-BYTES");
+    // A crash now: the next server finds the typo and serves the last good one.
+    const pid_t fresh = kill_server();
+    ASSERT_GT(fresh, 0);
+    EXPECT_EQ(ok("head -c 16 mnt/m"), "KEEP-THESE-BYTES");
+    EXPECT_EQ(status_field("takeovers"), "1\n");
+    const std::string report = python("import json\nr = json.load(open('.mapfs/status'))['reloads']\nprint(r['last_accepted'], r['last_message'])");
+    EXPECT_EQ(report.rfind("False at takeover: ", 0), 0u) << report;
+    EXPECT_NE(report.find("wirte"), std::string::npos) << report;
+    EXPECT_NE(daemon->log().find("the configuration is rejected, the one the previous server accepted serves instead"),
+              std::string::npos) << daemon->log();
+    // Mended, a reload takes it.
+    dir.write_file("mapfs.toml", good);
+    EXPECT_EQ(run(quote(mapfs_binary()) + " reload mnt", dir.path()).status, 0);
+    EXPECT_EQ(ok("head -c 16 mnt/m"), "KEEP-THESE-BYTES");
+}
+
 // A server that dies again and again (a request that kills every server it
 // reaches would do that) ends with the mount given up: detached, and the
 // supervisor gone with status 1, instead of an endless loop.

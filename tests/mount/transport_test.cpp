@@ -4,9 +4,11 @@
 // io_uring for FUSE they are skipped, saying why.
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <signal.h>
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "mount_fixture.hpp"
 
@@ -201,6 +203,36 @@ TEST_F(UringTest, ASlowRequestDoesNotHoldTheOthersBack) {
     EXPECT_EQ(stuck.output, "4096\n") << stuck.output;
     // The outer mount holds the inner one's file: it goes first.
     EXPECT_EQ(daemon->unmount(), 0);
+}
+
+// Over io_uring nothing keeps the mount for a takeover: when the server
+// dies under its supervisor the dead mount goes at once (not left
+// answering ENOTCONN) and a new server mounts it again; the log names the
+// mount point.
+TEST_F(UringTest, UnderTheSupervisorADeadServersMountIsDetachedAndMountedAgain) {
+    mount_uring({"-w", "a:anon,size=4096"});
+    ok("printf before > mnt/a");
+    const pid_t server = daemon->server_pid();
+    ASSERT_GT(server, 0);
+    ASSERT_NE(server, daemon->pid()) << "a supervisor runs the server";
+    ASSERT_EQ(::kill(server, SIGKILL), 0);
+    pid_t fresh = -1;
+    for (int i = 0; i < 500 && (fresh <= 0 || fresh == server); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        fresh = MountedMapfs::server_pid_of(mnt);
+    }
+    EXPECT_GT(fresh, 0) << daemon->log();
+    EXPECT_NE(fresh, server);
+    EXPECT_EQ(ok("ls mnt"), "a\n");
+    std::size_t mounts = 0;
+    for (std::ifstream mountinfo("/proc/self/mountinfo"); !mountinfo.eof();) {
+        std::string line;
+        std::getline(mountinfo, line);
+        if (line.find(" " + mnt.string() + " ") != std::string::npos) ++mounts;
+    }
+    EXPECT_EQ(mounts, 1u) << "the dead mount was left under the new one";
+    EXPECT_NE(daemon->log().find("the mount on " + mnt.string() + " is detached and mounted again"), std::string::npos)
+        << daemon->log();
 }
 
 }  // namespace
