@@ -406,6 +406,30 @@ open("/srv/traced/.mapfs/status").read()
         assert device and "no device ACL" not in device[0] and "/dev/fuse:rw" in device[0], device
         assert [line for line in out.splitlines() if "IPAddressDeny=" in line and line.startswith("✓")], out
 
+    # --- change without loss: the last good configuration ---
+    def test_a_bad_file_and_a_restart_keep_the_mount_and_the_memory(self):
+        good = ('mountpoint = "/srv/anon"\n[[region]]\nname = "m"\nanon = true\nsize = "1MiB"\n'
+                '[[window]]\nname = "m"\nregion = "m"\naccess = "write"\n')
+        self.start("anon", good)
+        self.sh("printf KEEP-THESE-BYTES | dd of=/srv/anon/m conv=notrunc status=none")
+        self.box.write("/etc/mapfs/anon.toml", good.replace('"write"', '"wirte"'))
+        checked = self.sh("mapfs check /etc/mapfs/anon.toml", check=False)
+        assert checked.returncode == 2 and "wirte" in checked.stderr, checked.stderr
+        before = self.main_pid("mapfs@anon")
+        self.sh("systemctl restart mapfs@anon")
+        assert self.main_pid("mapfs@anon") not in (0, before)
+        assert self.sh("head -c 16 /srv/anon/m").stdout == "KEEP-THESE-BYTES"
+        assert self.mount_lines("/srv/anon") == 1
+        report = self.status("/srv/anon")
+        assert report["takeovers"] == 1 and not report["reloads"]["last_accepted"], report
+        assert "wirte" in self.journal("mapfs@anon", "err"), self.journal("mapfs@anon")
+        status = self.sh("systemctl status mapfs@anon --no-pager", check=False).stdout
+        assert "last reload rejected" in status, status
+        self.box.write("/etc/mapfs/anon.toml", good)
+        self.sh("systemctl reload mapfs@anon")
+        assert self.sh("head -c 16 /srv/anon/m").stdout == "KEEP-THESE-BYTES"
+        self.sh("systemctl stop mapfs@anon")
+
     # --- issue 17: the package moves running mounts to the new binary ---
     def test_a_package_upgrade_moves_every_running_mount_to_the_new_binary(self):
         self.sh("mountpoint -q /srv/boot || mount /srv/boot")
@@ -480,7 +504,7 @@ def prepare(box: Container, disk: bytes) -> None:
     box.write("/srv/images/.keep", "")
     (box.root / "srv/images/disk.img").write_bytes(disk)
     # Scripts for the tests live under /srv: the container's /tmp is a tmpfs.
-    for directory in ("demo", "wd", "big", "boot", "traced", "filtered", "tests", "loop", "giveup"):
+    for directory in ("demo", "wd", "big", "boot", "traced", "filtered", "tests", "loop", "giveup", "anon"):
         (box.root / "srv" / directory).mkdir(parents=True, exist_ok=True)
     box.write("/etc/mapfs/boot.toml", config("/srv/boot", window("w", 0, MIB, "read")))
     box.write("/etc/fstab", "/etc/mapfs/boot.toml /srv/boot fuse.mapfs defaults,nofail 0 0\n")

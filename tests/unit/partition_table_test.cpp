@@ -157,6 +157,20 @@ TEST(PartitionTable, GptWithBadCrcsAndNoBackupIsAnError) {
               std::string::npos) << error_of(image.read());
 }
 
+// An entry array LBA so large that its byte offset wraps (2^55 sectors of
+// 512 bytes is 2^64) must not be read as the array at the wrapped offset.
+TEST(PartitionTable, AnEntryLbaThatWrapsIsPastTheEnd) {
+    Image image(8 << 20);
+    image.gpt_entry(2, 0, 2048, 4095, u"a");
+    image.gpt_header(1, 16383, 2, 128);
+    image.put(512 + 72, (std::uint64_t{1} << 55) + 2, 8);  // wraps to LBA 2, where the real entries are
+    image.put(512 + 16, 0, 4);
+    image.put(512 + 16, crc32({image.bytes_.data() + 512, 92}), 4);
+    const auto parsed = image.read();
+    EXPECT_NE(error_of(parsed).find("the GPT entries of the header at LBA 1 are past the end of the window"), std::string::npos)
+        << error_of(parsed);
+}
+
 TEST(PartitionTable, APartitionPastTheEndOfTheWindowIsAnError) {
     Image image(8 << 20);
     image.gpt_entry(2, 0, 2048, 12000, u"big");

@@ -3,7 +3,9 @@
 // windows), copy windows get private mappings, and the bytes are the file's.
 #include "mapping/region.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -292,6 +294,56 @@ TEST_F(RegionTest, AnonymousCopyWindowSeesTheContentsAndKeepsItsWrites) {
     EXPECT_EQ(text_of(*windows[1]).substr(0, 6), "before");
     store(*windows[1], 0, "copied");
     EXPECT_EQ(text_of(*windows[0]).substr(0, 6), "before");
+}
+
+// SEEK_DATA and SEEK_HOLE answer in whole 4 KiB blocks of the window (a
+// block with any data byte is data), here against that definition worked
+// out from the backing file's own extents, at every 512th position.
+TEST_F(RegionTest, SeekAnswersInWholeBlocksOfTheWindow) {
+    const auto sparse = dir / "sparse.img";
+    {
+        const int fd = ::open(sparse.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::ftruncate(fd, 1 << 20), 0);
+        for (const auto& [offset, length] : {std::pair{200000, 100}, std::pair{508199, 1}, std::pair{700000, 8192}})
+            ASSERT_EQ(::pwrite(fd, std::string(length, 'x').data(), length, offset), length);
+        ::close(fd);
+    }
+    config.regions.push_back(mapfs::testing::file_region("sparse", sparse.string()));
+    constexpr std::uint64_t offset = 4097;
+    constexpr std::uint64_t length = 900000;
+    add("w", offset, length, Access::read, "sparse");
+    const Windows windows = map();
+    ASSERT_EQ(windows.size(), 1u);
+    const Window& window = *windows[0];
+    // Which bytes of the file are data, by its own answers.
+    std::vector<bool> data(1 << 20, false);
+    const int fd = ::open(sparse.c_str(), O_RDONLY);
+    for (off_t at = 0;;) {
+        const off_t start = ::lseek(fd, at, SEEK_DATA);
+        if (start < 0) break;
+        const off_t end = ::lseek(fd, start, SEEK_HOLE);
+        for (off_t byte = start; byte < end; ++byte) data[static_cast<std::size_t>(byte)] = true;
+        at = end;
+    }
+    ::close(fd);
+    const std::uint64_t block = Window::seek_block_bytes;
+    const auto block_has_data = [&](std::uint64_t b) {
+        for (std::uint64_t byte = b * block; byte < std::min(length, (b + 1) * block); ++byte)
+            if (data[offset + byte]) return true;
+        return false;
+    };
+    for (std::uint64_t position = 0; position < length; position += 512) {
+        std::uint64_t b = position / block;
+        while (b * block < length && !block_has_data(b)) ++b;
+        const auto found_data = window.seek(position, SEEK_DATA);
+        if (b * block >= length) EXPECT_FALSE(found_data.has_value()) << position;
+        else EXPECT_EQ(found_data ? *found_data : 0, std::max(position, b * block)) << position;
+        b = position / block;
+        while (b * block < length && block_has_data(b)) ++b;
+        const auto found_hole = window.seek(position, SEEK_HOLE);
+        EXPECT_EQ(found_hole ? *found_hole : 0, std::min(length, std::max(position, b * block))) << position;
+    }
 }
 
 TEST_F(RegionTest, ZeroLengthWindowHasNoBytes) {
