@@ -54,12 +54,13 @@ TEST_F(InstalledTree, ManPagesRenderWithoutWarnings) {
     }
     // Wide enough that no word is hyphenated across lines.
     const std::string command_page = run("MANWIDTH=400 man -l " + quote(installed("share/man/man8/mapfs.8").string())).output;
-    for (const char* word : {"--window", "--foreground", "--single-thread", "--log-level", "cache=auto|none|keep",
-                             "EXIT STATUS", "SIGNALS", "FILES", "allow_other", "detach_stale"})
+    for (const char* word : {"--window", "--foreground", "--single-thread", "--log-level", "cache=auto|cto|none|keep",
+                             "status=owner|everyone", "x-mount.mkdir", "mapfs check", "upgrade --all", "EXIT STATUS",
+                             "SIGNALS", "FILES", "allow_other", "detach_stale"})
         EXPECT_NE(command_page.find(word), std::string::npos) << "mapfs(8) does not mention " << word;
     const std::string config_page = run("MANWIDTH=400 man -l " + quote(installed("share/man/man5/mapfs.toml.5").string())).output;
     for (const char* word : {"mountpoint", "allow_other", "read_only", "log_level", "umask", "fsname", "anon", "offset",
-                             "length", "access", "mode", "cache"})
+                             "length", "access", "mode", "cache", "status", "\"cto\""})
         EXPECT_NE(config_page.find(word), std::string::npos) << "mapfs.toml(5) does not mention " << word;
 }
 

@@ -10,7 +10,7 @@
 
 #include "config/access.hpp"
 #include "config/config_error.hpp"
-#include "config/partition_table.hpp"
+#include "config/partition_label.hpp"
 
 namespace mapfs {
 

@@ -96,7 +96,7 @@ bool is_config_file_name(const std::string& source) {
     return source.size() > 5 && source.compare(source.size() - 5, 5, ".toml") == 0;
 }
 
-std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors& errors, const std::string* source_text) {
+std::optional<Config> build_config(const CommandLine& command_line, const SourceFile& source_file, ConfigErrors& errors) {
     std::optional<std::string> source;
     std::optional<std::string> mountpoint;
     if (!place_positionals(command_line, source, mountpoint, errors)) return std::nullopt;
@@ -104,7 +104,11 @@ std::optional<Config> build_config(const CommandLine& command_line, ConfigErrors
     std::optional<Config> config;
     std::string source_region;
     if (source && is_config_file_name(*source)) {
-        config = load_toml_config(*source, errors, source_text);
+        if (!source_file.text) {
+            errors.add(*source, "", "", "cannot read the configuration file: " + source_file.unreadable_because);
+            return std::nullopt;
+        }
+        config = load_toml_config(*source, *source_file.text, errors);
         if (!config) return std::nullopt;  // not TOML at all
     } else {
         config = source ? whole_file_config(*source) : Config{};

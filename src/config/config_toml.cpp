@@ -6,8 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <cstdio>
 
 #include "config/config_values.hpp"
@@ -269,23 +267,11 @@ std::optional<Config> parse_toml_config(std::string_view text, const std::string
     }
 }
 
-std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors, const std::string* text) {
-    std::string read;
-    if (text == nullptr) {
-        std::ifstream file(path, std::ios::binary);
-        if (!file) {
-            errors.add(path, "", "", std::string("cannot read the configuration file: ") + std::strerror(errno));
-            return std::nullopt;
-        }
-        std::ostringstream contents;
-        contents << file.rdbuf();
-        read = contents.str();
-        text = &read;
-    }
-    auto config = parse_toml_config(*text, path, errors);
+std::optional<Config> load_toml_config(const std::string& path, const std::string& text, ConfigErrors& errors) {
+    auto config = parse_toml_config(text, path, errors);
     if (!config) return config;
     resolve_relative_paths(*config, std::filesystem::path(path).parent_path());
-    config->source_text = *text;
+    config->source_text = text;
     return config;
 }
 

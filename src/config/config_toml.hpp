@@ -14,10 +14,9 @@ namespace mapfs {
 // so that later checks can report their problems in the same run.
 std::optional<Config> parse_toml_config(std::string_view text, const std::string& source_name,
                                         ConfigErrors& errors);
-// Reads the file at `path` (or takes `text` as its contents: the last good
-// configuration a takeover was handed), relative paths resolved from its
-// directory.
-std::optional<Config> load_toml_config(const std::string& path, ConfigErrors& errors,
-                                       const std::string* text = nullptr);
+// The configuration file at `path`, whose contents are `text` (read by the
+// caller: this layer makes no system calls; or the last good configuration
+// a takeover was handed), relative paths resolved from its directory.
+std::optional<Config> load_toml_config(const std::string& path, const std::string& text, ConfigErrors& errors);
 
 }  // namespace mapfs

@@ -16,7 +16,7 @@
 #include "daemon/service_notifier.hpp"
 #include "fuse/filesystem.hpp"
 #include "namespace/loader.hpp"
-#include "mapping/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace mapfs {
 

@@ -9,15 +9,15 @@
 
 #include "base/console.hpp"
 #include "base/log.hpp"
-#include "daemon/fd_store.hpp"
-#include "daemon/handover.hpp"
-#include "daemon/mount_point.hpp"
+#include "takeover/fd_store.hpp"
+#include "takeover/handover.hpp"
+#include "base/mount_table.hpp"
 #include "daemon/reloader.hpp"
 #include "daemon/service_notifier.hpp"
 #include "daemon/session.hpp"
-#include "daemon/supervisor.hpp"
+#include "takeover/supervisor.hpp"
 #include "fuse/filesystem.hpp"
-#include "fuse/uring_transport.hpp"
+#include "transport/uring_transport.hpp"
 #include "mapping/fault_guard.hpp"
 #include "namespace/loader.hpp"
 
@@ -175,7 +175,7 @@ int run_server(const CommandLine& command_line, std::vector<std::string> argumen
     Reloader reloader(filesystem, command_line, service);
     reloader.on_reloaded = [&handover, &filesystem](const Loaded& now) {
         handover.remember_configuration(now.source_text);
-        handover.publish(*now.registry, filesystem.io.fd(), filesystem.mountpoint);
+        handover.publish(*now.registry, filesystem.mountpoint);
     };
     return run_session(filesystem, service, reloader, settings, handover);
 }

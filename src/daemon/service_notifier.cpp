@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
-#include "daemon/supervisor.hpp"
+#include "takeover/supervisor.hpp"
 
 namespace mapfs {
 namespace {

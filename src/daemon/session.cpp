@@ -18,16 +18,15 @@
 
 #include "base/log.hpp"
 #include "config/mount_options.hpp"
-#include "daemon/mount_point.hpp"
-#include "daemon/session_loop.hpp"
+#include "base/mount_table.hpp"
+#include "transport/session_transport.hpp"
 #include "daemon/stopper.hpp"
-#include "daemon/supervisor.hpp"
-#include "daemon/unit_job.hpp"
-#include "fuse/uring_transport.hpp"
+#include "takeover/supervisor.hpp"
+#include "takeover/unit_job.hpp"
 #include "mapping/mapping.hpp"
 #include "daemon/signals.hpp"
 #include "mapping/pages.hpp"
-#include "mapping/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace mapfs {
 
@@ -105,8 +104,8 @@ void control(SignalEvents& signals, Reloader& reloader, Stopper& stopper, const 
                     stopper.on_signal();
                 }
                 return;
-            case SignalEvents::Event::loop_ended:
-                stopper.on_loop_ended();
+            case SignalEvents::Event::transport_ended:
+                stopper.on_transport_ended();
                 return;
         }
     }
@@ -134,32 +133,6 @@ UniqueFd open_connection(const SessionSettings& settings, Handover& handover) {
     return connection;
 }
 
-// Once the kernel has INIT's reply: the rings, if INIT took io_uring.
-void start_transport(Filesystem& filesystem, UringTransport& rings, fuse_session* session, int fd,
-                     const SessionSettings& settings) {
-    if (!filesystem.io.asked_io_uring()) {
-        const std::string why = settings.want_io_uring ? "the kernel did not offer it at INIT (it needs Linux 6.14 with CONFIG_FUSE_IO_URING)"
-                                                       : settings.why_not_io_uring;
-        log::info("requests come through /dev/fuse, not io_uring: {}", why);
-        return;
-    }
-    const std::size_t page = page_size();
-    const std::size_t payload = (std::max<std::size_t>(filesystem.max_write, 8192) + page - 1) / page * page;
-    if (const int error = rings.start(session, fd, payload, filesystem.ring_requests); error != 0) {
-        // INIT took io_uring, and the kernel now holds every request until
-        // every queue has an entry: there is no way back to /dev/fuse, and
-        // a mount that hangs is worse than none.
-        log::error("registering the io_uring queues failed: {}; the kernel would hold every request, so mapfs "
-                   "unmounts (-o transport=dev avoids io_uring)",
-                   std::strerror(error));
-        ::kill(::getpid(), SIGTERM);
-        return;
-    }
-    filesystem.uring_active = true;
-    log::info("requests come through io_uring: {} queues (one per CPU), {} threads each", rings.queues(),
-              UringTransport::threads_per_queue);
-}
-
 // What fuse_daemonize does, for a server whose supervisor went to the
 // background already (no fork: the supervisor waits for this pid).
 void go_to_background(const SessionSettings& settings) {
@@ -173,16 +146,17 @@ void go_to_background(const SessionSettings& settings) {
     [[maybe_unused]] const int moved = ::chdir("/");
 }
 
-LoopSettings loop_settings(const SessionSettings& settings, const Filesystem& filesystem, bool storing) {
-    LoopSettings loop{settings.single_thread ? 1 : SessionLoop::default_workers(), false};
+TransportSettings transport_settings(const SessionSettings& settings, const Filesystem& filesystem, bool storing,
+                                     bool taking_over) {
+    TransportSettings transport;
+    transport.workers = settings.single_thread ? 1 : DevFuseWorkers::default_workers();
     // Without RESEND a request read from the kept descriptor by a server
     // that died would wait forever; read from a clone, it fails when the
     // clone closes with the process.
-    loop.clone_descriptors = storing && !filesystem.serving.resend;
-    // For measuring loop shapes (bench/run): not a user setting.
-    if (const char* workers = std::getenv("MAPFS_BENCH_WORKERS")) loop.workers = std::max(1, std::atoi(workers));
-    if (const char* clone = std::getenv("MAPFS_BENCH_CLONE_FDS")) loop.clone_descriptors = std::atoi(clone) != 0;
-    return loop;
+    transport.clone_descriptors = storing && !filesystem.serving.resend;
+    transport.want_io_uring = settings.want_io_uring && !taking_over;
+    transport.why_not_io_uring = settings.why_not_io_uring;
+    return transport;
 }
 
 }  // namespace
@@ -201,7 +175,12 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     if (!connection.valid()) return 1;
     const fuse_lowlevel_ops& operations = filesystem_operations(ServiceNotifier::watchdog_requested());
     SessionPointer session = new_session(operations, &filesystem, settings);
-    if (!session || filesystem.io.install(session.get(), connection.get()) != 0) {
+    // RESEND is sent before any worker reads: it moves only what a previous
+    // server left (see send_resend), and its answer decides the workers'
+    // descriptors.
+    filesystem.serving.resend = send_resend(connection.get());
+    SessionTransport transport(filesystem, transport_settings(settings, filesystem, handover.storing(), taking_over));
+    if (!session || transport.install(session.get(), connection.get()) != 0) {
         log::error("cannot create the FUSE session (see the message above)");
         if (!taking_over) detach_mount(settings.mountpoint);
         return 1;
@@ -209,11 +188,11 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     // The session closes it when destroyed.
     const int session_fd = connection.release();
     if (handover.storing()) {
-        filesystem.io.on_init_request = [&handover](std::span<const std::byte> request) { handover.remember_init(request); };
-        if (taking_over && handover.takes_over()) filesystem.io.replay_init(handover.init_request());
-        handover.publish(*filesystem.current_registry(), session_fd, filesystem.mountpoint);
+        transport.io().on_init_request = [&handover](std::span<const std::byte> request) { handover.remember_init(request); };
+        if (taking_over && handover.takes_over()) transport.io().replay_init(handover.init_request());
+        handover.publish(*filesystem.current_registry(), filesystem.mountpoint);
+        handover.store_connection(session_fd);
     }
-    filesystem.serving.resend = send_resend(session_fd);
     if (taking_over) {
         log::info("took over the mount on {} (takeover {}){}", filesystem.mountpoint, filesystem.serving.takeovers,
                   filesystem.serving.resend ? ": the kernel sends again what the previous server had not answered"
@@ -224,12 +203,7 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
                   "of being served again");
     }
     const std::string device = device_of_new_mount(settings.mountpoint);
-    UringTransport rings;
-    filesystem.io.want_io_uring(settings.want_io_uring && !taking_over);
     filesystem.after_init = [device] { raise_readahead(device, 1024); };
-    filesystem.io.on_init_answered = [&filesystem, &rings, &settings, session = session.get(), session_fd] {
-        start_transport(filesystem, rings, session, session_fd, settings);
-    };
     if (!taking_over) log::info("mounted {}", status_line(filesystem));
     if (settings.supervised || taking_over) {
         go_to_background(settings);
@@ -258,12 +232,10 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
         };
     }
     reloader.start();
-    SessionLoop loop(session.get(), session_fd, loop_settings(settings, filesystem, handover.storing()));
-    Stopper stopper(filesystem, reloader, loop, session.get(), service);
-    stopper.also_stop([&rings] { rings.stop(); });
+    Stopper stopper(filesystem, reloader, transport, service);
     std::thread controller([&] { control(signals, reloader, stopper, filesystem, handover.storing()); });
-    const int served = loop.run();
-    signals.post(SignalEvents::Event::loop_ended);
+    const int served = transport.serve();
+    signals.post(SignalEvents::Event::transport_ended);
     controller.join();
     stopper.finish();
     if (stopper.handed_over()) return filesystem.serving.keeper == Keeper::supervisor ? exit_handover : 0;

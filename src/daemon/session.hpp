@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "daemon/handover.hpp"
+#include "takeover/handover.hpp"
 #include "daemon/reloader.hpp"
 #include "daemon/service_notifier.hpp"
 #include "fuse/filesystem.hpp"

@@ -16,7 +16,7 @@ int signal_pipe = -1;
 
 constexpr char reload_byte = 'r';
 constexpr char stop_byte = 's';
-constexpr char loop_ended_byte = 'e';
+constexpr char transport_ended_byte = 'e';
 constexpr char handover_byte = 'u';
 
 void on_signal(int signal) {
@@ -26,11 +26,7 @@ void on_signal(int signal) {
     errno = saved;
 }
 
-void on_wake(int) {}
-
 }  // namespace
-
-int wake_signal() noexcept { return SIGUSR2; }
 
 SignalEvents::SignalEvents() {
     int ends[2];
@@ -43,11 +39,6 @@ SignalEvents::SignalEvents() {
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
     for (std::size_t i = 0; i < 4; ++i) ::sigaction(handled[i], &action, &previous_[i]);
-    // No SA_RESTART: the woken call must return EINTR.
-    struct sigaction wake {};
-    wake.sa_handler = on_wake;
-    sigemptyset(&wake.sa_mask);
-    ::sigaction(wake_signal(), &wake, nullptr);
     // A client gone while mapfs writes to it must not kill the daemon.
     ::signal(SIGPIPE, SIG_IGN);
 }
@@ -65,7 +56,7 @@ SignalEvents::Event SignalEvents::wait() noexcept {
         if (got < 0 && errno == EINTR) continue;
         if (got != 1) return Event::stop;
         if (byte == stop_byte) return Event::stop;
-        if (byte == loop_ended_byte) return Event::loop_ended;
+        if (byte == transport_ended_byte) return Event::transport_ended;
         if (byte == handover_byte) return Event::handover;
         // Several SIGHUPs in a row make one reload.
         pollfd more{read_end_.get(), POLLIN, 0};
@@ -74,7 +65,7 @@ SignalEvents::Event SignalEvents::wait() noexcept {
             if (::read(read_end_.get(), &next, 1) != 1) break;
             if (next != reload_byte) {
                 // Keep the stronger event for the next wait.
-                post(next == stop_byte ? Event::stop : next == handover_byte ? Event::handover : Event::loop_ended);
+                post(next == stop_byte ? Event::stop : next == handover_byte ? Event::handover : Event::transport_ended);
                 break;
             }
         }
@@ -86,7 +77,7 @@ void SignalEvents::post(Event event) noexcept {
     const char byte = event == Event::reload     ? reload_byte
                       : event == Event::stop     ? stop_byte
                       : event == Event::handover ? handover_byte
-                                                 : loop_ended_byte;
+                                                 : transport_ended_byte;
     [[maybe_unused]] const ssize_t written = ::write(write_end_.get(), &byte, 1);
 }
 

@@ -6,7 +6,7 @@
 
 #include <signal.h>
 
-#include "mapping/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace mapfs {
 
@@ -14,7 +14,7 @@ class SignalEvents {
 public:
     // SIGHUP: reload; SIGTERM, SIGINT: stop; SIGUSR1: hand the mount over
     // to a new server (the supervisor's upgrade).
-    enum class Event { reload, stop, handover, loop_ended };
+    enum class Event { reload, stop, handover, transport_ended };
 
     // Installs the handlers; the events wait in a pipe until taken.
     SignalEvents();
@@ -33,9 +33,5 @@ private:
     UniqueFd write_end_;
     struct sigaction previous_[4]{};
 };
-
-// A signal with a handler that does nothing, for waking a thread out of a
-// blocking call (it then fails with EINTR).
-int wake_signal() noexcept;
 
 }  // namespace mapfs

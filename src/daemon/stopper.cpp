@@ -12,15 +12,15 @@
 #include <thread>
 
 #include "base/log.hpp"
-#include "daemon/mount_point.hpp"
-#include "daemon/supervisor.hpp"
+#include "base/mount_table.hpp"
+#include "takeover/supervisor.hpp"
 
 namespace mapfs {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto helpers_deadline = std::chrono::seconds(3);
-constexpr auto loop_deadline = std::chrono::seconds(2);
+constexpr auto transport_deadline = std::chrono::seconds(2);
 constexpr auto sync_deadline = std::chrono::seconds(2);
 
 }  // namespace
@@ -28,17 +28,17 @@ constexpr auto sync_deadline = std::chrono::seconds(2);
 void Stopper::on_signal() {
     service_.stopping();
     if (!stop_helpers()) left_behind_ = true;
-    loop_.stop();
-    if (!loop_.wait_stopped(Clock::now() + loop_deadline)) leave_now();
+    transport_.stop();
+    if (!transport_.wait_stopped(Clock::now() + transport_deadline)) leave_now();
 }
 
 void Stopper::on_handover() {
     handing_over_ = true;
     service_.stop_watchdog();
     if (!stop_helpers()) left_behind_ = true;
-    loop_.stop();
+    transport_.stop();
     // Stuck: the next server gets what this one could not answer again.
-    if (!loop_.wait_stopped(Clock::now() + loop_deadline)) leave_handed_over();
+    if (!transport_.wait_stopped(Clock::now() + transport_deadline)) leave_handed_over();
 }
 
 void Stopper::leave_handed_over() {
@@ -46,12 +46,14 @@ void Stopper::leave_handed_over() {
     std::_Exit(filesystem_.serving.keeper == Keeper::supervisor ? exit_handover : 0);
 }
 
-void Stopper::on_loop_ended() {
+void Stopper::on_transport_ended() {
     if (!stop_helpers()) left_behind_ = true;
 }
 
 void Stopper::finish() {
-    if (stop_with_loop_) stop_with_loop_();
+    // The /dev/fuse workers have ended; the rings end with them.
+    transport_.stop();
+    if (!transport_.wait_stopped(Clock::now() + transport_deadline)) left_behind_ = true;
     if (handing_over_) {
         log::info("handed the mount on {} over", filesystem_.mountpoint);
         if (left_behind_) leave_handed_over();

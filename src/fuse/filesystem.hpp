@@ -14,7 +14,6 @@
 
 #include "fuse/kernel_notifier.hpp"
 #include "fuse/request_meter.hpp"
-#include "fuse/session_io.hpp"
 #include "namespace/handle_table.hpp"
 #include "namespace/open_index.hpp"
 #include "namespace/registry.hpp"
@@ -34,7 +33,6 @@ struct Filesystem {
     OpenIndex open_index;
     HandleTable handles;
     KernelNotifier kernel;
-    SessionIo io;
     RequestMeter requests;
     // Called once, from the FUSE INIT: from then on the mount answers.
     std::function<void()> on_ready;

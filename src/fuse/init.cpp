@@ -18,9 +18,6 @@ void init(void* userdata, fuse_conn_info* connection) noexcept {
     // Write-through keeps every write visible in the mapping at once.
     connection->want &= ~FUSE_CAP_WRITEBACK_CACHE;
     if ((connection->capable & FUSE_CAP_PARALLEL_DIROPS) != 0) connection->want |= FUSE_CAP_PARALLEL_DIROPS;
-    // libfuse's splice path, measured by bench/run only (session_io.cpp).
-    if (std::getenv("MAPFS_BENCH_SPLICE") != nullptr)
-        connection->want |= connection->capable & (FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
     log::debug("kernel connection: max_write {} max_read {} max_readahead {}", connection->max_write,
                connection->max_read, connection->max_readahead);
     static_cast<Filesystem*>(userdata)->max_write = connection->max_write;

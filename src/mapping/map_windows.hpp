@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 #include "mapping/window.hpp"
 
 namespace mapfs {

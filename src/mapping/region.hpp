@@ -15,9 +15,9 @@
 #include <string>
 
 #include "mapping/mapping.hpp"
-#include "config/plan.hpp"
-#include "mapping/unique_fd.hpp"
-#include "mapping/window_math.hpp"
+#include "mapping/plan.hpp"
+#include "base/unique_fd.hpp"
+#include "base/window_math.hpp"
 #include "mapping/writeback_errors.hpp"
 
 namespace mapfs {

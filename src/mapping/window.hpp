@@ -17,7 +17,7 @@
 
 #include "config/access.hpp"
 #include "mapping/mapping.hpp"
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 #include "mapping/region.hpp"
 
 namespace mapfs {

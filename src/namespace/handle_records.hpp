@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "mapping/mapping.hpp"
-#include "mapping/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace mapfs {
 

@@ -5,13 +5,16 @@
 
 #include <algorithm>
 #include <optional>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "base/exit_status.hpp"
 #include "base/log.hpp"
 #include "config/config_builder.hpp"
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 #include "config/size.hpp"
 #include "mapping/map_windows.hpp"
 #include "mapping/pages.hpp"
@@ -114,10 +117,25 @@ Expected<Loaded, LoadFailure> build(Config config, const Registry* running, cons
 
 }  // namespace
 
+SourceFile read_source_file(const CommandLine& command_line) {
+    SourceFile source;
+    if (!command_line.source || !is_config_file_name(*command_line.source)) return source;
+    std::ifstream file(*command_line.source, std::ios::binary);
+    if (!file) {
+        source.unreadable_because = std::strerror(errno);
+        return source;
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    source.text = text.str();
+    return source;
+}
+
 Expected<Config, LoadFailure> read_config(const CommandLine& command_line, const std::string& mounted_on,
                                           const std::string* source_text) {
     ConfigErrors errors;
-    auto config = build_config(command_line, errors, source_text);
+    const SourceFile source = source_text != nullptr ? SourceFile{*source_text, ""} : read_source_file(command_line);
+    auto config = build_config(command_line, source, errors);
     if (!config) return unexpected(LoadFailure{exit_status::bad_configuration, errors.to_string()});
     if (config->options.fsname.empty()) config->options.fsname = command_line.source.value_or("mapfs");
     if (!errors.empty()) {

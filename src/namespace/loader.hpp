@@ -11,7 +11,8 @@
 #include "base/expected.hpp"
 #include "config/command_line.hpp"
 #include "config/config.hpp"
-#include "config/plan.hpp"
+#include "config/config_builder.hpp"
+#include "mapping/plan.hpp"
 #include "namespace/namespace_changes.hpp"
 #include "namespace/registry.hpp"
 
@@ -33,6 +34,9 @@ struct LoadFailure {
     int exit_status = 2;  // base/exit_status.hpp: bad_configuration, cannot_serve
     std::string message;  // every problem, one per line
 };
+
+// SOURCE's text when the command line names a configuration file.
+SourceFile read_source_file(const CommandLine& command_line);
 
 // The Config the command line describes, with its defaults filled in.
 // `mounted_on`: the mount point of the running mount, for a reload (see

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "config/partition_table.hpp"
+#include "mapping/partition_table.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto read = [&](std::uint64_t offset, std::span<std::byte> into) {

@@ -80,7 +80,7 @@ TEST_F(TakeoverTest, FioVerifyPassesWhileTheServerIsKilledTenTimes) {
     });
     const CommandResult fio = run("fio --name=verify --filename=" + quote(at("w").string()) +
                                   " --rw=randwrite --bs=4k --numjobs=4 --size=16M --offset_increment=16M"
-                                  " --verify=crc32c --verify_backlog=64 --verify_fatal=1 --time_based --runtime=9"
+                                  " --verify=crc32c --verify_backlog=64 --verify_fatal=1 --verify_state_save=0 --time_based --runtime=9"
                                   " --group_reporting --output-format=json --output=fio.json",
                                   dir.path());
     killer.join();

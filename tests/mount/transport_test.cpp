@@ -121,7 +121,8 @@ TEST_F(UringTest, FioVerifiesRandomReadsAndWritesFromFourJobs) {
     mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=write,cache=none"});
     const CommandResult fio = run("fio --name=verify --filename=" + quote(at("w").string()) +
                                   " --rw=randrw --bs=4k --numjobs=4 --size=16M --offset_increment=16M --direct=1"
-                                  " --verify=crc32c --verify_fatal=1 --group_reporting 2>&1 | grep -E 'err=|verify'");
+                                  " --verify=crc32c --verify_fatal=1 --verify_state_save=0 --group_reporting 2>&1 | grep -E 'err=|verify'",
+                                  dir.path());
     EXPECT_EQ(fio.status, 0) << fio.output;
     EXPECT_NE(fio.output.find("err= 0"), std::string::npos) << fio.output;
     EXPECT_EQ(status_field("transport"), "io_uring\n");

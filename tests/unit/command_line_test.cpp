@@ -14,7 +14,8 @@
 #include "config/config_values.hpp"
 #include "config/window_spec.hpp"
 #include "config/mount_options.hpp"
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
+#include "namespace/loader.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -193,7 +194,7 @@ Built build(std::initializer_list<const char*> arguments) {
     Built built;
     const CommandLine line = parse(arguments, built.errors);
     EXPECT_TRUE(built.errors.empty()) << "parse: " << built.errors.to_string();
-    built.config = build_config(line, built.errors);
+    built.config = build_config(line, mapfs::read_source_file(line), built.errors);
     return built;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "namespace/loader.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -19,6 +20,7 @@ using mapfs::ConfigError;
 using mapfs::ConfigErrors;
 using mapfs::load_toml_config;
 using mapfs::parse_toml_config;
+using mapfs::testing::read_file;
 using mapfs::testing::TempDir;
 
 constexpr std::uint64_t MiB = std::uint64_t{1} << 20;
@@ -476,7 +478,10 @@ TEST(TomlConfig, LoadMissingFile) {
     const TempDir dir;
     const std::string path = (dir / "missing.toml").string();
     ConfigErrors errors;
-    EXPECT_FALSE(load_toml_config(path, errors).has_value());
+    mapfs::CommandLine line;
+    line.source = path;
+    line.mountpoint = dir.path().string();
+    EXPECT_FALSE(mapfs::build_config(line, mapfs::read_source_file(line), errors).has_value());
     ASSERT_EQ(errors.all().size(), 1u);
     EXPECT_EQ(errors.all()[0].where, path);
     EXPECT_TRUE(contains(errors.all()[0].message, "cannot read")) << errors.to_string();
@@ -494,7 +499,7 @@ name = "abs"
 file = "/abs/disk.img"
 )");
     ConfigErrors errors;
-    const auto config = load_toml_config(path.string(), errors);
+    const auto config = load_toml_config(path.string(), read_file(path), errors);
     ASSERT_TRUE(config.has_value()) << errors.to_string();
     EXPECT_TRUE(errors.empty()) << errors.to_string();
     EXPECT_EQ(config->mountpoint, std::optional<std::string>((dir.path() / "conf/mnt").string()));
@@ -509,7 +514,7 @@ TEST(TomlConfig, LoadReportsErrorsWithThePath) {
     const TempDir dir;
     const auto path = dir.write_file("bad.toml", "[options]\n\ncahce = \"none\"\n");
     ConfigErrors errors;
-    load_toml_config(path.string(), errors);
+    load_toml_config(path.string(), read_file(path), errors);
     ASSERT_EQ(errors.all().size(), 1u) << errors.to_string();
     EXPECT_EQ(errors.all()[0].where, path.string() + ":3");
     EXPECT_TRUE(contains(errors.all()[0].message, "did you mean \"cache\"")) << errors.to_string();

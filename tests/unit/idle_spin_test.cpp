@@ -1,5 +1,5 @@
 // When a worker polls for its next request instead of sleeping at once.
-#include "fuse/idle_spin.hpp"
+#include "transport/idle_spin.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 #include "config_builders.hpp"
 #include "mapping/map_windows.hpp"
 #include "mapping/writeback_errors.hpp"

@@ -1,6 +1,6 @@
 // Partition tables built byte by byte: MBR with an extended chain, GPT with
 // its CRCs and backup, and every way a table can be wrong.
-#include "config/partition_table.hpp"
+#include "mapping/partition_table.hpp"
 
 #include <gtest/gtest.h>
 

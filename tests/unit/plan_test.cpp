@@ -1,6 +1,6 @@
 // make_plan: opening backing files, resolving ranges and defaults, and every
 // configuration error it reports.
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

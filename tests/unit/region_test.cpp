@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 #include "mapping/map_windows.hpp"
 #include "mapping/window.hpp"
 #include "config_builders.hpp"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "config/plan.hpp"
+#include "mapping/plan.hpp"
 #include "namespace/namespace_changes.hpp"
 #include "namespace/status.hpp"
 #include "mapping/map_windows.hpp"

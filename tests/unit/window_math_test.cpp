@@ -1,6 +1,6 @@
 // Byte arithmetic of windows: read/write clamping, overflow-checked ends and
 // page-aligned spans.
-#include "mapping/window_math.hpp"
+#include "base/window_math.hpp"
 
 #include <gtest/gtest.h>
 
