@@ -76,7 +76,7 @@ TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnits) {
     for (const char* line : {"Type=notify", "reload --pid $MAINPID /etc/mapfs/%i.toml", "cleanup --unit %n /etc/mapfs/%i.toml",
                              "Environment=MAPFS_FD_STORE=1", "FileDescriptorStoreMax=", "-o x-mount.mkdir /etc/mapfs/%i.toml",
                              "\nRestartPreventExitStatus=2 3\n", "\nStartLimitBurst=20\n", "\nOnFailure=mapfs-cleanup@%i.service\n",
-                             "\nDevicePolicy=closed\n", "\nDeviceAllow=/dev/fuse rw\n",
+                             "\nDevicePolicy=closed\n", "\nDeviceAllow=/dev/fuse rw\n", "\nPrivateNetwork=yes\n",
                              "NoNewPrivileges=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service @mount @memlock mincore"})
         EXPECT_NE(unit.find(line), std::string::npos) << "the unit lacks " << line;
     // A condition would skip a missing configuration silently.

@@ -304,6 +304,7 @@ os.listdir("/srv/traced"); os.statvfs("/srv/traced")
 open("/srv/traced/.mapfs/status").read()
 """)
         self.sh("python3 /srv/tests/exercise.py && : > /srv/traced/w && mapfs status /srv/traced > /dev/null")
+        resident = self.status("/srv/traced")["regions"][0]["resident_bytes"]
         self.sh("systemctl reload mapfs@traced")
         self.sh("systemctl stop mapfs@traced")
         self.wait_for("strace to finish", lambda: self.sh("pgrep -x strace", check=False).returncode != 0, 20)
@@ -314,7 +315,13 @@ open("/srv/traced/.mapfs/status").read()
                 used.add(fields[-1])
         allowed = set(self.sh("systemctl show -p SystemCallFilter --value mapfs@traced").stdout.split())
         assert len(used) > 20, f"strace saw too little: {sorted(used)}"
-        missing = sorted(used - allowed)
+        # cachestat (Linux 6.5) is newer than the @system-service of
+        # systemd 252 and 257, and systemd 252 cannot name it in a filter:
+        # refused, mapfs counts resident pages with mincore instead, and
+        # the report still has them.
+        falls_back = {"cachestat"}
+        assert resident is not None, "resident bytes unknown under the unit's filter"
+        missing = sorted(used - allowed - falls_back)
         assert not missing, f"system calls mapfs made that the unit's filter refuses: {missing}"
 
     # --- issue 17: a unit that fails loudly, a first start that works ---
@@ -404,7 +411,8 @@ open("/srv/traced/.mapfs/status").read()
         # the ACL's special devices, but no longer "no device ACL".
         device = [line for line in out.splitlines() if "DeviceAllow=" in line]
         assert device and "no device ACL" not in device[0] and "/dev/fuse:rw" in device[0], device
-        assert [line for line in out.splitlines() if "IPAddressDeny=" in line and line.startswith("✓")], out
+        for setting in ("IPAddressDeny=", "PrivateNetwork="):
+            assert [line for line in out.splitlines() if setting in line and line.startswith("✓")], out
 
     # --- change without loss: the last good configuration ---
     def test_a_bad_file_and_a_restart_keep_the_mount_and_the_memory(self):
