@@ -17,6 +17,10 @@ namespace {
 bool opens_for_writing(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
 void set_cache_flags(Window& window, fuse_file_info* info) {
+    // On a file another host may change (a network or FUSE file system),
+    // what it wrote and fsync'd before this open must show: its client
+    // looks at the file again first (Region::revalidate).
+    window.region().revalidate();
     const CacheMode mode = window.cache();
     info->direct_io = mode == CacheMode::none ? 1 : 0;
     // auto drops the kernel's cached pages at every open: a store through

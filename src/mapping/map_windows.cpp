@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -79,9 +80,37 @@ Result<std::shared_ptr<Window>> make_window(const ResolvedWindow& resolved,
     return std::make_shared<Window>(resolved, region, data, std::move(*mapping));
 }
 
+// What usually stands behind an errno of mmap(MAP_SHARED) on a file that
+// opened fine.
+std::string likely_cause(int error) {
+    switch (error) {
+        case ENODEV:
+            return "its file system cannot map files shared (a FUSE mount with direct I/O, such as glusterfs with "
+                   "direct-io-mode=enable, or a mount without mmap support)";
+        case ENOMEM:
+            return "not enough address space or memory (ulimit -v, vm.max_map_count)";
+        case EACCES:
+            return "the file is not open for the access the windows ask (a read-only mount or file)";
+        case EAGAIN:
+            return "the pages could not be locked (RLIMIT_MEMLOCK)";
+        default:
+            return {};
+    }
+}
+
 }  // namespace
 
-Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan, std::span<const std::shared_ptr<Window>> previous) {
+std::string MapFailure::to_string() const {
+    std::string text = "cannot map region '" + region + "'";
+    if (!path.empty()) text += " (" + path + ")";
+    text += ": ";
+    text += std::strerror(error);
+    if (std::string cause = likely_cause(error); !cause.empty()) text += "; " + cause;
+    return text;
+}
+
+Expected<std::vector<std::shared_ptr<Window>>, MapFailure> map_windows(Plan& plan,
+                                                                        std::span<const std::shared_ptr<Window>> previous) {
     std::vector<FileIdentity> files;
     for (const OpenedRegion& region : plan.regions) files.push_back(identity_of(region.fd.get()));
     std::unordered_map<std::string_view, const std::shared_ptr<Window>*> previous_by_name;
@@ -102,14 +131,17 @@ Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan, std::span<c
         if (regions[r] != nullptr) continue;
         const std::uint64_t growable = growable_to(plan, r);
         if (growable != 0) (write ? write : read) = PageSpan{0, growable, 0};
+        std::string name = plan.regions[r].name;
+        std::string path = plan.regions[r].path;
         auto region = Region::create(std::move(plan.regions[r]), read, write, growable);
-        if (!region) return unexpected(region.error());
+        if (!region) return unexpected(MapFailure{region.error(), std::move(name), std::move(path)});
         regions[r] = std::move(*region);
     }
     for (std::size_t i = 0; i < plan.windows.size(); ++i) {
         if (windows[i] != nullptr) continue;
+        const Region& region = *regions[plan.windows[i].region_index];
         auto window = make_window(plan.windows[i], regions[plan.windows[i].region_index]);
-        if (!window) return unexpected(window.error());
+        if (!window) return unexpected(MapFailure{window.error(), region.name(), region.path()});
         windows[i] = std::move(*window);
     }
     return windows;

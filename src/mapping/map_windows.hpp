@@ -4,12 +4,21 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "mapping/plan.hpp"
 #include "mapping/window.hpp"
 
 namespace mapfs {
+
+// Why a region could not be mapped: the errno and what it was mapping.
+struct MapFailure {
+    int error = 0;
+    std::string region;  // the region's name
+    std::string path;    // its backing file; empty for anonymous memory
+    std::string to_string() const;
+};
 
 // `previous`: the windows of the configuration a reload replaces. A planned
 // window that one of them already shows (same name, file, range, access,
@@ -18,8 +27,8 @@ namespace mapfs {
 // apply_settings, once the reload is sure to take effect); the others
 // are mapped from an earlier region of the same file when its views cover
 // them, else from a new region.
-Result<std::vector<std::shared_ptr<Window>>> map_windows(Plan& plan,
-                                                          std::span<const std::shared_ptr<Window>> previous = {});
+Expected<std::vector<std::shared_ptr<Window>>, MapFailure> map_windows(
+    Plan& plan, std::span<const std::shared_ptr<Window>> previous = {});
 
 // Which windows map_windows() took over from `previous` (true) and which it
 // made (false), by plan order.

@@ -1,9 +1,37 @@
 #include "mapping/region.hpp"
 
+#include <fcntl.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 namespace mapfs {
+namespace {
+
+// File systems whose page cache another host may change under them.
+bool is_shared_file_system(int fd) noexcept {
+    struct statfs info {};
+    if (::fstatfs(fd, &info) != 0) return false;
+    switch (static_cast<unsigned long>(info.f_type)) {
+        case 0x65735546:  // FUSE (GlusterFS's client, sshfs, ...)
+        case 0x6969:      // NFS
+        case 0x517b:      // SMB
+        case 0xfe534d42:  // SMB2
+        case 0xff534d42:  // CIFS
+        case 0x00c36400:  // Ceph
+        case 0x01021997:  // 9p
+        case 0x6b414653:  // AFS
+        case 0x7461636f:  // OCFS2
+        case 0x01161970:  // GFS2
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
 
 namespace {
 
@@ -33,8 +61,22 @@ Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optiona
     region->fd_ = std::move(opened.fd);
     struct stat info {};
     if (::fstat(region->fd_.get(), &info) == 0) region->identity_ = {info.st_dev, info.st_ino};
+    region->shared_file_system_ = !region->anon_ && is_shared_file_system(region->fd_.get());
     if (region->anon_) region->advise_huge_pages();
     return region;
+}
+
+void Region::revalidate() const noexcept {
+    if (!shared_file_system_) return;
+    // The client drops what it cached of a file whose attributes changed
+    // when the file is opened (FUSE without keep_cache, NFS close-to-open).
+    // A stat refreshes the attributes (the FUSE client drops pages whose
+    // file changed); the open is NFS's close-to-open. Only while the path
+    // still names the mapped file: nothing else is opened, nothing is read.
+    struct stat info {};
+    if (::stat(path_.c_str(), &info) != 0 || FileIdentity{info.st_dev, info.st_ino} != identity_) return;
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0) ::close(fd);
 }
 
 void Region::advise_huge_pages() const noexcept {

@@ -57,6 +57,17 @@ public:
     int window_count() const noexcept { return windows_.load(std::memory_order_acquire); }
     // The backing file or memfd, open as long as the region lives.
     int fd() const noexcept { return fd_.get(); }
+
+    // Whether the backing file lives on a file system whose page cache
+    // another host may change under it (NFS, CIFS, Ceph, 9p, a FUSE file
+    // system such as GlusterFS's client): its pages are only as fresh as
+    // its client's last look at the file.
+    bool on_shared_file_system() const noexcept { return shared_file_system_; }
+    // At a window's open, for such a file: has its client look at the file
+    // again (an open of the path, as any reader's open would), so that what
+    // another host wrote and fsync'd before this open replaces the pages
+    // this host cached. A no-op for other files and anonymous memory.
+    void revalidate() const noexcept;
     FileIdentity identity() const noexcept { return identity_; }
     // The shared view that `read` or `write` windows serve from.
     const Mapping& view(Access access) const noexcept {
@@ -95,6 +106,7 @@ private:
     mutable std::atomic<int> windows_{0};
     UniqueFd fd_;
     FileIdentity identity_;
+    bool shared_file_system_ = false;
     Mapping read_view_;
     Mapping write_view_;
     mutable WritebackErrors writeback_errors_;

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstring>
 
+#include "base/log.hpp"
 #include "mapping/fault_guard.hpp"
 
 
@@ -51,8 +54,28 @@ int Window::sync() const noexcept {
     if (access_ != Access::write || region_->anon() || length_bytes() == 0) return 0;
     const Mapping& view = region_->view(Access::write);
     const int error = view.sync(static_cast<std::size_t>(offset_bytes_ - view.file_offset()), length_bytes());
+    if (error == 0) return 0;
     region_->writeback_errors().record(error);
+    counters.errors.fetch_add(1, std::memory_order_relaxed);
+    log_sync_error(error);
     return error;
+}
+
+void Window::log_sync_error(int error) const noexcept {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    std::int64_t last = sync_error_logged_at_ns_.load(std::memory_order_relaxed);
+    const bool due = last == 0 || now - last >= std::int64_t{1'000'000'000};
+    if (!due || !sync_error_logged_at_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+        sync_errors_unlogged_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    const std::uint64_t unlogged = sync_errors_unlogged_.exchange(0, std::memory_order_relaxed);
+    // Pages whose writeback failed are clean again in the kernel: only the
+    // writer's next sync hears of it, so the administrator must hear now.
+    log::error("window '{}': writing back to {} failed: {}{}", name_, region_->path(), std::strerror(error),
+               unlogged == 0 ? std::string() : fmt::format(" ({} more failed syncs since the last message)", unlogged));
 }
 
 bool Window::shows(const ResolvedWindow& resolved, const FileIdentity& file) const noexcept {

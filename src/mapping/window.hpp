@@ -60,7 +60,9 @@ public:
     bool shares_region_mapping() const noexcept { return access_ != Access::copy; }
 
     // msync(MS_SYNC) of the window's pages when they belong to a file; 0 or
-    // errno. An error is recorded in the region's writeback errors.
+    // errno. An error (ENOTCONN of a network file system that lost its
+    // servers, EIO of a disk) is recorded in the region's writeback errors,
+    // counted in the window's errors and logged with the window and file.
     int sync() const noexcept;
 
     // lseek(SEEK_DATA or SEEK_HOLE) from window byte `position`: the
@@ -137,7 +139,12 @@ private:
     };
     std::mutex open_state_mutex_;
     BackingState state_at_last_open_;
-    mutable std::atomic<bool> cache_stale_{true};  // nothing is cached before the first open
+    mutable std::atomic<bool> cache_stale_{true};
+    // Failed syncs logged at most once a second per window, the rest
+    // counted into the next message (a writer that fsyncs in a loop).
+    void log_sync_error(int error) const noexcept;
+    mutable std::atomic<std::int64_t> sync_error_logged_at_ns_{0};
+    mutable std::atomic<std::uint64_t> sync_errors_unlogged_{0};  // nothing is cached before the first open
 };
 
 }  // namespace mapfs

@@ -81,8 +81,7 @@ Expected<Loaded, LoadFailure> build(Config config, const Registry* running, cons
     const std::vector<std::shared_ptr<Window>> previous = running != nullptr ? running->windows() : std::vector<std::shared_ptr<Window>>{};
     auto windows = map_windows(*plan, previous);
     if (!windows) {
-        return unexpected(LoadFailure{exit_status::cannot_serve, std::string("mapfs: cannot map the regions: ") +
-                                             std::strerror(windows.error()) + "\n"});
+        return unexpected(LoadFailure{exit_status::cannot_serve, "mapfs: " + windows.error().to_string() + "\n"});
     }
     const std::vector<bool> kept = kept_windows(*windows, previous);
     std::vector<std::shared_ptr<Window>> fresh;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -66,6 +67,18 @@ TEST_F(CliTest, BadInputExitsTwoAndTouchesNothing) {
     expect_rejected("disk.img mnt --frobnicate", {"--frobnicate"});
     dir.write_file("bad.toml", "[[window]]\nname = \"w\"\nregion = \"nope\"\nsize = 3\n");
     expect_rejected("bad.toml mnt", {"bad.toml:1", "unknown key \"size\"", "no region named \"nope\""});
+}
+
+// A file that opens but cannot be mapped shared (sysfs attributes, as a
+// FUSE mount with direct I/O): exit 3, the file and the likely cause named.
+TEST_F(CliTest, AFileThatCannotBeMappedIsNamedWithTheLikelyCause) {
+    const std::string unmappable = "/sys/kernel/mm/transparent_hugepage/enabled";
+    if (::access(unmappable.c_str(), R_OK) != 0) GTEST_SKIP() << unmappable << " is not readable here";
+    const CommandResult result = mapfs(quote(unmappable) + " mnt -f");
+    EXPECT_EQ(result.status, 3) << result.output;
+    for (const std::string& word : {unmappable, std::string("No such device"), std::string("direct I/O")})
+        EXPECT_NE(result.output.find(word), std::string::npos) << "no \"" << word << "\" in\n" << result.output;
+    EXPECT_FALSE(is_mounted(mnt));
 }
 
 TEST_F(CliTest, BackingFileSourceIsShownWholePlusWindowSpecs) {

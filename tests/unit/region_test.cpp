@@ -94,7 +94,7 @@ protected:
         EXPECT_TRUE(errors.empty()) << errors.to_string();
         if (!plan) return {};
         auto windows = mapfs::map_windows(*plan);
-        EXPECT_TRUE(windows.has_value()) << (windows ? 0 : windows.error());
+        EXPECT_TRUE(windows.has_value()) << (windows ? std::string() : windows.error().to_string());
         return windows ? std::move(*windows) : Windows{};
     }
 
