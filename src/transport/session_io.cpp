@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -95,7 +96,17 @@ void make_present(void* buffer, std::size_t length) noexcept {
 ssize_t SessionIo::read(int fd, void* buffer, std::size_t length) {
     make_present(buffer, length);
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        // libfuse answers EIO to anything it is handed before an INIT: while
+        // another thread serves the replayed one, the requests the kernel
+        // already holds (RESEND put back what the previous server had read)
+        // wait here. Woken by the INIT reply, or after a while with EINTR
+        // so that a stopping worker sees it is stopping.
+        if (pending_replay_.empty() && replaying_ &&
+            !init_replayed_.wait_for(lock, std::chrono::milliseconds(50), [this] { return !replaying_; })) {
+            errno = EINTR;
+            return -1;
+        }
         if (!pending_replay_.empty()) {
             if (pending_replay_.size() > length || pending_replay_.size() < in_header_bytes + sizeof(fuse_init_in)) {
                 pending_replay_.clear();
@@ -153,6 +164,7 @@ ssize_t SessionIo::writev(int fd, struct iovec* iov, int count) {
         init_answered_ = true;
         replayed = std::exchange(replaying_, false);
     }
+    init_replayed_.notify_all();
     // The kernel answered this INIT long ago, to the server before us.
     if (replayed) return static_cast<ssize_t>(reply.size());
     patch_init_reply(reply);

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -75,6 +76,7 @@ private:
     std::mutex mutex_;
     std::vector<std::byte> pending_replay_;  // served by the next read
     bool replaying_ = false;                 // its reply goes nowhere
+    std::condition_variable init_replayed_;  // replaying_ went false
     std::uint64_t init_unique_ = 0;          // the INIT being answered
     bool init_answered_ = false;
     std::uint32_t kernel_init_flags_ = 0;
