@@ -77,6 +77,8 @@ TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnits) {
                              "Environment=MAPFS_FD_STORE=1", "FileDescriptorStoreMax=", "-o x-mount.mkdir /etc/mapfs/%i.toml",
                              "\nRestartPreventExitStatus=2 3\n", "\nStartLimitBurst=20\n", "\nOnFailure=mapfs-cleanup@%i.service\n",
                              "\nDevicePolicy=closed\n", "\nDeviceAllow=/dev/fuse rw\n", "\nPrivateNetwork=yes\n",
+                             // systemd 254+ gives a private network a mount namespace unless told no
+                             "\nPrivateMounts=no\n",
                              "NoNewPrivileges=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service @mount @memlock mincore"})
         EXPECT_NE(unit.find(line), std::string::npos) << "the unit lacks " << line;
     // A condition would skip a missing configuration silently.
@@ -85,7 +87,7 @@ TEST_F(InstalledTree, SystemdAnalyzeVerifiesTheUnits) {
     // would hide the FUSE mount from everyone else.
     for (const char* option : {"PrivateTmp=", "ProtectSystem=", "ProtectHome=", "ProtectKernelLogs=", "ProtectKernelModules=",
                                "ProtectControlGroups=", "PrivateDevices=", "ReadOnlyPaths=", "TemporaryFileSystem=",
-                               "BindPaths=", "PrivateMounts=", "ProtectProc=", "ProtectKernelTunables="})
+                               "BindPaths=", "PrivateMounts=yes", "ProtectProc=", "ProtectKernelTunables="})
         EXPECT_EQ(unit.find("\n" + std::string(option)), std::string::npos) << "the unit sets " << option;
     const CommandResult verify = run("MANPATH=" + quote(installed("share/man").string()) + " systemd-analyze verify " +
                                      quote((units / "mapfs@demo.service").string()) + " " +
