@@ -1,11 +1,10 @@
 #include "mapping/region.hpp"
 
 #include <fcntl.h>
-#include <sys/vfs.h>
-#include <unistd.h>
-
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 namespace mapfs {
 namespace {
@@ -30,10 +29,6 @@ bool is_shared_file_system(int fd) noexcept {
             return false;
     }
 }
-
-}  // namespace
-
-namespace {
 
 Result<Mapping> map_view(int fd, const std::optional<PageSpan>& extent, int prot) noexcept {
     if (!extent) return Mapping{};
@@ -68,15 +63,13 @@ Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optiona
 
 void Region::revalidate() const noexcept {
     if (!shared_file_system_) return;
-    // The client drops what it cached of a file whose attributes changed
-    // when the file is opened (FUSE without keep_cache, NFS close-to-open).
-    // A stat refreshes the attributes (the FUSE client drops pages whose
-    // file changed); the open is NFS's close-to-open. Only while the path
-    // still names the mapped file: nothing else is opened, nothing is read.
+    // A mapping never asks the client file system whether the file changed;
+    // a lookup and an open do: the FUSE client refreshes the attributes and
+    // drops pages of a file that changed, NFS checks at open (close-to-open).
+    // Only while the path still names the mapped file; nothing is read.
     struct stat info {};
     if (::stat(path_.c_str(), &info) != 0 || FileIdentity{info.st_dev, info.st_ino} != identity_) return;
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd >= 0) ::close(fd);
+    const UniqueFd looked(::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
 }
 
 void Region::advise_huge_pages() const noexcept {

@@ -139,12 +139,12 @@ private:
     };
     std::mutex open_state_mutex_;
     BackingState state_at_last_open_;
-    mutable std::atomic<bool> cache_stale_{true};
+    mutable std::atomic<bool> cache_stale_{true};  // nothing is cached before the first open
     // Failed syncs logged at most once a second per window, the rest
     // counted into the next message (a writer that fsyncs in a loop).
     void log_sync_error(int error) const noexcept;
     mutable std::atomic<std::int64_t> sync_error_logged_at_ns_{0};
-    mutable std::atomic<std::uint64_t> sync_errors_unlogged_{0};  // nothing is cached before the first open
+    mutable std::atomic<std::uint64_t> sync_errors_unlogged_{0};
 };
 
 }  // namespace mapfs

@@ -51,6 +51,7 @@ protected:
         const char* argv[] = {"session-io-test", nullptr};
         fuse_args args = FUSE_ARGS_INIT(1, const_cast<char**>(argv));
         session = fuse_session_new(&args, &operations, sizeof operations, nullptr);
+        fuse_opt_free_args(&args);  // the session copied what it needs
         ASSERT_NE(session, nullptr);
         ASSERT_EQ(io.install(session, ends[1]), 0);
     }
