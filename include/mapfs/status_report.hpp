@@ -36,6 +36,14 @@ struct WindowStatus {
     std::uint64_t bytes_read = 0;
     std::uint64_t bytes_written = 0;
     std::uint64_t errors = 0;
+    // False once an open of the window was passed through: the kernel
+    // served its reads and writes, which the counters above miss.
+    bool counters_kept = true;
+    // FUSE passthrough: whether new opens are served by the kernel itself,
+    // why not, and how many open files are.
+    bool passthrough = false;
+    std::string passthrough_why_not;
+    std::uint64_t passthrough_open_files = 0;
     // Set for a window made from a partition table.
     struct Partition {
         unsigned number = 0;
@@ -69,6 +77,9 @@ struct StatusReport {
     double uptime_seconds = 0;
     std::uint64_t open_handles = 0;
     std::uint64_t late_invalidations = 0;
+    // Whether the connection can pass files through, and why not.
+    bool passthrough_available = false;
+    std::string passthrough_unavailable_because;
     ReloadStatus reloads;
     std::vector<RegionStatus> regions;
     std::vector<WindowStatus> windows;

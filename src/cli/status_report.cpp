@@ -37,6 +37,13 @@ WindowStatus window_of(const nlohmann::json& entry) {
     window.bytes_read = entry.at("bytes_read").get<std::uint64_t>();
     window.bytes_written = entry.at("bytes_written").get<std::uint64_t>();
     window.errors = entry.at("errors").get<std::uint64_t>();
+    window.counters_kept = entry.value("counters_kept", true);
+    if (const auto passthrough = entry.find("passthrough"); passthrough != entry.end() && passthrough->is_object()) {
+        window.passthrough = passthrough->value("new_opens", false);
+        if (const auto why = passthrough->find("why_not"); why != passthrough->end() && why->is_string())
+            window.passthrough_why_not = why->get<std::string>();
+        window.passthrough_open_files = passthrough->value("open_files", std::uint64_t{0});
+    }
     if (const auto partition = entry.find("partition"); partition != entry.end()) {
         window.partition = WindowStatus::Partition{partition->at("number").get<unsigned>(), partition->at("scheme").get<std::string>(),
                                                    partition->at("name").get<std::string>(), partition->at("type").get<std::string>()};
@@ -66,6 +73,11 @@ std::optional<StatusReport> parse_status_report(std::string_view json, std::stri
         report.uptime_seconds = root.at("uptime_seconds").get<double>();
         report.open_handles = root.value("open_handles", std::uint64_t{0});
         report.late_invalidations = root.value("late_invalidations", std::uint64_t{0});
+        if (const auto passthrough = root.find("passthrough"); passthrough != root.end() && passthrough->is_object()) {
+            report.passthrough_available = passthrough->value("available", false);
+            if (const auto why = passthrough->find("why_not"); why != passthrough->end() && why->is_string())
+                report.passthrough_unavailable_because = why->get<std::string>();
+        }
         if (const auto reloads = root.find("reloads"); reloads != root.end()) {
             report.reloads.count = reloads->at("count").get<std::uint64_t>();
             report.reloads.last_accepted = reloads->at("last_accepted").get<bool>();

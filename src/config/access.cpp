@@ -25,6 +25,12 @@ Parsed<StatusAccess> parse_status_access(std::string_view text) {
     return unexpected("unknown status access \"" + std::string(text) + "\" (use owner or everyone)");
 }
 
+Parsed<PassthroughChoice> parse_passthrough(std::string_view text) {
+    if (text == "auto") return PassthroughChoice::automatic;
+    if (text == "off") return PassthroughChoice::off;
+    return unexpected("unknown passthrough choice \"" + std::string(text) + "\" (use auto or off)");
+}
+
 Parsed<TransportChoice> parse_transport(std::string_view text) {
     if (text == "auto") return TransportChoice::automatic;
     if (text == "uring" || text == "io_uring") return TransportChoice::io_uring;
@@ -65,6 +71,10 @@ std::string_view to_string(PageMode mode) noexcept {
         case PageMode::lock: return "lock";
     }
     return "?";
+}
+
+std::string_view to_string(PassthroughChoice choice) noexcept {
+    return choice == PassthroughChoice::off ? "off" : "auto";
 }
 
 }  // namespace mapfs

@@ -23,14 +23,20 @@ enum class TransportChoice { automatic, io_uring, dev_fuse };
 // the mount lets in (it names backing files and shows every window's
 // activity).
 enum class StatusAccess { owner, everyone };
+// Whether a window that is a whole file or a whole anonymous region may be
+// served by the kernel itself (FUSE passthrough) where the kernel and
+// mapfs's privileges allow (auto), or always by mapfs (off).
+enum class PassthroughChoice { automatic, off };
 
 Parsed<Access> parse_access(std::string_view text);
 Parsed<CacheMode> parse_cache_mode(std::string_view text);
 Parsed<PageMode> parse_page_mode(std::string_view text);
 Parsed<TransportChoice> parse_transport(std::string_view text);
 Parsed<StatusAccess> parse_status_access(std::string_view text);
+Parsed<PassthroughChoice> parse_passthrough(std::string_view text);
 std::string_view to_string(Access access) noexcept;
 std::string_view to_string(CacheMode mode) noexcept;
 std::string_view to_string(PageMode mode) noexcept;
+std::string_view to_string(PassthroughChoice choice) noexcept;
 
 }  // namespace mapfs

@@ -114,6 +114,8 @@ options:
                           mode=OCTAL, uid=N, gid=N                  owner and mode
                           cache=auto|cto|none|keep                  page cache use
                           pages=lazy|populate|lock                  how pages come in
+                          passthrough=auto|off                      the kernel serves a
+                                                                    whole file or region
                           partitions                                a directory NAME/ of
                                                                     p1, p2, ...: one window
                                                                     per MBR/GPT partition
@@ -131,6 +133,9 @@ options:
                           transport=auto|uring|dev  FUSE over io_uring when the
                                                  kernel offers it (auto: unless a
                                                  takeover needs /dev/fuse)
+                          passthrough=auto|off   the kernel serves windows that
+                                                 are a whole file or region itself
+                                                 (as root, Linux 6.9+; auto)
                           log_level=LEVEL        as --log-level
                           noexec, noatime, ...   kernel flags (always nosuid,nodev)
                           defaults, nofail, _netdev, x-*, ...  accepted, ignored

@@ -34,6 +34,7 @@ struct WindowConfig {
     std::optional<gid_t> gid;
     std::optional<CacheMode> cache;
     std::optional<PageMode> pages;
+    std::optional<PassthroughChoice> passthrough;
     // A directory of one window per partition found in the window's bytes.
     bool partitions = false;
     // Set on the windows made from a partition table.
@@ -56,6 +57,7 @@ struct MountOptions {
     // with its parents, before mounting.
     bool make_mountpoint = false;
     TransportChoice transport = TransportChoice::automatic;
+    PassthroughChoice passthrough = PassthroughChoice::automatic;
     StatusAccess status = StatusAccess::owner;
     // Options handed to the kernel mount as they are (nosuid, noexec, ...).
     std::vector<std::string> kernel_options;

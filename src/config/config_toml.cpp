@@ -16,10 +16,12 @@ namespace {
 
 const std::vector<std::string> top_keys{"mountpoint", "options", "region", "window"};
 const std::vector<std::string> option_keys{"cache", "allow_other", "read_only", "log_level",
-                                           "uid", "gid", "umask", "fsname", "transport", "status"};
+                                           "uid", "gid", "umask", "fsname", "transport", "status",
+                                           "passthrough"};
 const std::vector<std::string> region_keys{"name", "file", "anon", "size"};
 const std::vector<std::string> window_keys{"name", "region", "offset", "length", "access",
-                                           "mode", "uid", "gid", "cache", "pages", "partitions"};
+                                           "mode", "uid", "gid", "cache", "pages", "partitions",
+                                           "passthrough"};
 
 std::string type_name(const toml::node& node) {
     switch (node.type()) {
@@ -186,6 +188,7 @@ private:
             else if (key == "fsname") assign(options.fsname, string_of(value, subject, field));
             else if (key == "transport") assign(options.transport, word_of(value, subject, field, parse_transport));
             else if (key == "status") assign(options.status, word_of(value, subject, field, parse_status_access));
+            else if (key == "passthrough") assign(options.passthrough, word_of(value, subject, field, parse_passthrough));
         }
     }
 
@@ -230,6 +233,8 @@ private:
         if (const toml::node* node = table.get("access")) window.access = word_of(*node, subject, "access", parse_access);
         if (const toml::node* node = table.get("cache")) window.cache = word_of(*node, subject, "cache", parse_cache_mode);
         if (const toml::node* node = table.get("pages")) window.pages = word_of(*node, subject, "pages", parse_page_mode);
+        if (const toml::node* node = table.get("passthrough"))
+            window.passthrough = word_of(*node, subject, "passthrough", parse_passthrough);
         if (const toml::node* node = table.get("mode")) window.mode = bits_of(*node, subject, "mode", parse_mode);
         if (const toml::node* node = table.get("uid")) window.uid = number_of(*node, subject, "uid", parse_id);
         if (const toml::node* node = table.get("gid")) window.gid = number_of(*node, subject, "gid", parse_id);

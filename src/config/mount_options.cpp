@@ -20,7 +20,7 @@ const std::vector<std::string> always_off_flags{"nosuid", "suid", "nodev", "dev"
 // Passed by mount(8), fstab and systemd; they mean nothing to the daemon.
 const std::vector<std::string> ignored_flags{"defaults", "auto", "noauto", "nofail", "_netdev", "user",
                                              "nouser", "users", "owner", "group", "default_permissions"};
-const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsname", "log_level", "max_read", "transport", "status"};
+const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsname", "log_level", "max_read", "transport", "status", "passthrough"};
 
 std::vector<std::string> all_known_words() {
     std::vector<std::string> words{"ro", "rw", "allow_other", "overmount", "detach_stale", "nosupervisor", "x-mount.mkdir"};
@@ -47,6 +47,7 @@ void apply_value(const std::string& key, const std::string& value, const std::st
     else if (key == "log_level") take(parse_log_level(value), options.log_level);
     else if (key == "transport") take(parse_transport(value), options.transport);
     else if (key == "status") take(parse_status_access(value), options.status);
+    else if (key == "passthrough") take(parse_passthrough(value), options.passthrough);
     else if (key == "max_read") options.kernel_options.push_back(key + "=" + value);
 }
 

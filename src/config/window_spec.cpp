@@ -10,7 +10,8 @@ namespace mapfs {
 namespace {
 
 const std::vector<std::string> spec_keys{"file", "anon", "size", "region", "offset", "length",
-                                         "access", "mode", "uid", "gid", "cache", "pages", "partitions"};
+                                         "access", "mode", "uid", "gid", "cache", "pages", "partitions",
+                                         "passthrough"};
 
 // Splits at unescaped `separator`. The escapes stay in the parts, so that
 // a later split at another separator still sees them.
@@ -95,6 +96,7 @@ private:
         else if (key == "length") store(key, parse_size(value), window.length_bytes);
         else if (key == "access") store(key, parse_access(value), window.access);
         else if (key == "cache") store(key, parse_cache_mode(value), window.cache);
+        else if (key == "passthrough") store(key, parse_passthrough(value), window.passthrough);
         else if (key == "pages") store(key, parse_page_mode(value), window.pages);
         else if (key == "mode") store(key, parse_mode(value), window.mode);
         else if (key == "uid") store(key, parse_id(value), window.uid);

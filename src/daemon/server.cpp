@@ -40,17 +40,24 @@ Keeper keeper_of_this_server(pid_t supervisor) {
 
 // The handles the kernel holds from the previous server, under the same
 // numbers. A handle on a window that is gone stays unknown (EBADF).
+// A handle passed through keeps its backing id: the kernel's next opens of
+// its inode must name the same one.
 void restore_handles(Filesystem& filesystem, const Handover& handover) {
     const auto registry = filesystem.current_registry();
     std::size_t restored = 0;
     std::size_t lost = 0;
-    for (const HandleRecords::Record& record : handover.open_handles()) {
+    const std::vector<HandleRecords::Record> records = handover.open_handles();
+    const auto backing_files = filesystem.passthrough.adopt(records);
+    for (const HandleRecords::Record& record : records) {
         std::shared_ptr<OpenHandle> handle;
+        const auto backing = backing_files.find(record.backing_id);
         try {
             if (record.ino == status_file_inode) {
                 handle = std::make_shared<OpenHandle>(record.ino, status_json(status_context_of(filesystem)));
             } else if (const Node* node = registry->find(record.ino); node != nullptr && node->window) {
-                handle = std::make_shared<OpenHandle>(record.ino, node->window, filesystem.open_index, OpenHandle::Opener{});
+                handle = std::make_shared<OpenHandle>(record.ino, node->window, filesystem.open_index, OpenHandle::Opener{},
+                                                      backing != backing_files.end() ? backing->second : nullptr);
+                if (handle->backing()) filesystem.passthrough.restored(*node->window, handle->backing());
             }
         } catch (const std::bad_alloc&) {
         }
@@ -59,7 +66,7 @@ void restore_handles(Filesystem& filesystem, const Handover& handover) {
         } else {
             // Its window is gone: the number answers EBADF and stays the
             // kernel's until it releases it, never another open's.
-            filesystem.handles.retire(record.fh, record.ino);
+            filesystem.handles.retire(record);
             ++lost;
         }
     }

@@ -155,6 +155,7 @@ TransportSettings transport_settings(const SessionSettings& settings, const File
     // clone closes with the process.
     transport.clone_descriptors = storing && !filesystem.serving.resend;
     transport.want_io_uring = settings.want_io_uring && !taking_over;
+    transport.want_passthrough = !taking_over && Passthrough::privileged();
     transport.why_not_io_uring = settings.why_not_io_uring;
     return transport;
 }
@@ -187,6 +188,10 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     }
     // The session closes it when destroyed.
     const int session_fd = connection.release();
+    filesystem.passthrough.serve_connection(session_fd);
+    // The first server's INIT reply set passthrough up or not, and this
+    // server will not see it (the replayed INIT's reply goes nowhere).
+    if (taking_over) filesystem.passthrough.probe_inherited_connection();
     if (handover.storing()) {
         transport.io().on_init_request = [&handover](std::span<const std::byte> request) { handover.remember_init(request); };
         if (taking_over && handover.takes_over()) transport.io().replay_init(handover.init_request());
@@ -237,6 +242,9 @@ int run_session(Filesystem& filesystem, ServiceNotifier& service, Reloader& relo
     const int served = transport.serve();
     signals.post(SignalEvents::Event::transport_ended);
     controller.join();
+    // Whether the mount goes to another server or away, the backing ids
+    // stay the connection's: the next server adopts those its handles name.
+    filesystem.passthrough.keep_ids();
     stopper.finish();
     if (stopper.handed_over()) return filesystem.serving.keeper == Keeper::supervisor ? exit_handover : 0;
     return served < 0 ? 1 : 0;

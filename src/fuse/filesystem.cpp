@@ -33,6 +33,7 @@ StatusContext status_context_of(Filesystem& filesystem) {
     context.open_handles = filesystem.handles.size();
     context.late_invalidations = filesystem.late_invalidations.load(std::memory_order_relaxed);
     context.residency = &filesystem.residency;
+    context.passthrough = filesystem.passthrough.link();
     context.reload = filesystem.last_reload();
     context.serving = filesystem.serving;
     if (filesystem.uring_active.load()) context.serving.transport = "io_uring";

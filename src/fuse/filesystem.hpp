@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fuse/kernel_notifier.hpp"
+#include "fuse/passthrough.hpp"
 #include "fuse/request_meter.hpp"
 #include "namespace/handle_table.hpp"
 #include "namespace/open_index.hpp"
@@ -33,6 +34,8 @@ struct Filesystem {
     OpenIndex open_index;
     HandleTable handles;
     KernelNotifier kernel;
+    // Which opens the kernel serves itself (FUSE passthrough).
+    Passthrough passthrough;
     RequestMeter requests;
     // Called once, from the FUSE INIT: from then on the mount answers.
     std::function<void()> on_ready;

@@ -8,6 +8,7 @@
 
 #include "fuse/filesystem.hpp"
 #include "fuse/operations.hpp"
+#include "fuse/passthrough_reply.hpp"
 #include "namespace/status.hpp"
 
 namespace mapfs::ops {
@@ -16,12 +17,14 @@ namespace {
 
 bool opens_for_writing(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
-void set_cache_flags(Window& window, fuse_file_info* info) {
+// `uncached`: FUSE's page cache must stay out whatever the cache mode
+// (Passthrough::written_through).
+void set_cache_flags(Window& window, fuse_file_info* info, bool uncached) {
     // On a file another host may change (a network or FUSE file system),
     // what it wrote and fsync'd before this open must show: its client
     // looks at the file again first (Region::revalidate).
     window.region().revalidate();
-    const CacheMode mode = window.cache();
+    const CacheMode mode = uncached ? CacheMode::none : window.cache();
     info->direct_io = mode == CacheMode::none ? 1 : 0;
     // auto drops the kernel's cached pages at every open: a store through
     // another process's mapping of the backing file changes no size and,
@@ -34,9 +37,20 @@ void set_cache_flags(Window& window, fuse_file_info* info) {
     info->noflush = 1;
 }
 
-// The handle for `ino` (the caller checked the node): a window, or the
-// status report made now.
-std::shared_ptr<OpenHandle> make_handle(fuse_req_t request, InodeNumber ino, const Node* node, int flags) {
+// An open the kernel serves itself: reads come from the backing file's
+// page cache in every cache mode (as fresh as `none`), and FUSE's own
+// cached pages of the inode, from opens before, are dropped.
+void set_passthrough_flags(Window& window, fuse_file_info* info) {
+    window.region().revalidate();
+    info->direct_io = 0;
+    info->keep_cache = 0;
+    info->noflush = 1;
+}
+
+// The handle for `ino` (the caller checked the node): a window, served by
+// the kernel from `backing` when set, or the status report made now.
+std::shared_ptr<OpenHandle> make_handle(fuse_req_t request, InodeNumber ino, const Node* node, int flags,
+                                        std::shared_ptr<const BackingFile> backing) {
     Filesystem& filesystem = filesystem_of(request);
     if (ino == status_file_inode) {
         auto handle = std::make_shared<OpenHandle>(ino, status_json(status_context_of(filesystem)));
@@ -46,7 +60,7 @@ std::shared_ptr<OpenHandle> make_handle(fuse_req_t request, InodeNumber ino, con
         return handle;
     }
     const OpenHandle::Opener opener{fuse_req_ctx(request)->pid, opens_for_writing(flags)};
-    return std::make_shared<OpenHandle>(ino, node->window, filesystem.open_index, opener);
+    return std::make_shared<OpenHandle>(ino, node->window, filesystem.open_index, opener, std::move(backing));
 }
 
 // The errno that refuses this open, or 0.
@@ -72,11 +86,19 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
         return;
     }
     std::shared_ptr<OpenHandle> handle;
-    try {
-        handle = make_handle(request, ino, node, info->flags);
-    } catch (const std::exception&) {
-        fuse_reply_err(request, ENOMEM);
-        return;
+    {
+        Passthrough::Choice choice;
+        if (ino != status_file_inode) choice = filesystem.passthrough.choose(ino, *node->window, filesystem.open_index);
+        if (!choice.backing) {
+            fuse_reply_err(request, choice.backing.error());
+            return;
+        }
+        try {
+            handle = make_handle(request, ino, node, info->flags, std::move(*choice.backing));
+        } catch (const std::exception&) {
+            fuse_reply_err(request, ENOMEM);
+            return;
+        }
     }
     const auto fh = filesystem.handles.insert(handle);
     if (!fh) {
@@ -86,9 +108,12 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
     info->fh = *fh;
     if (ino == status_file_inode) {
         info->direct_io = 1;  // its size is not known in advance
+    } else if (handle->backing()) {
+        set_passthrough_flags(*handle->window(), info);
     } else {
-        set_cache_flags(*handle->window(), info);
+        set_cache_flags(*handle->window(), info, filesystem.passthrough.written_through(handle->window()->region()));
     }
+    const PassthroughReply passed_through(handle->backing() ? handle->backing()->id() : 0);
     // The opener was interrupted: the kernel will send no release.
     if (fuse_reply_open(request, info) != 0) filesystem.handles.erase(*fh, ino);
 }

@@ -126,7 +126,9 @@ private:
         if (fd.valid() && ::fstat(fd.get(), &info) == 0) {
             opened.size_bytes = static_cast<std::uint64_t>(info.st_size);  // as a resize may have left it
         } else {
-            fd.reset(::memfd_create(("mapfs:" + region.name).c_str(), MFD_CLOEXEC));
+            // Sealable: a region passed through is sealed against growing
+            // and shrinking (Region::seal_size).
+            fd.reset(::memfd_create(("mapfs:" + region.name).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
             if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(*region.size_bytes)) != 0) {
                 errors_.add(region.where, subject, "size", std::string("cannot create anonymous memory: ") + std::strerror(errno));
                 return std::nullopt;
@@ -311,6 +313,7 @@ private:
         if (resolved.access == Access::write && !opened.writable)
             return errors_.add(window.where, subject, "access", "write needs the backing file open for writing");
         resolved.cache = window.cache.value_or(config_.options.cache);
+        resolved.passthrough = window.passthrough.value_or(config_.options.passthrough);
         resolved.pages = window.pages.value_or(PageMode::lazy);
         const mode_t default_mode = (resolved.access == Access::read ? 0444 : 0644) & ~config_.options.umask.value_or(0);
         resolved.mode = window.mode.value_or(default_mode);

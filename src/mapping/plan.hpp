@@ -37,6 +37,7 @@ struct ResolvedWindow {
     Access access = Access::read;
     CacheMode cache = CacheMode::automatic;
     PageMode pages = PageMode::lazy;
+    PassthroughChoice passthrough = PassthroughChoice::automatic;
     mode_t mode = 0444;
     uid_t uid = 0;
     gid_t gid = 0;

@@ -57,6 +57,9 @@ Result<std::shared_ptr<Region>> Region::create(OpenedRegion opened, std::optiona
     struct stat info {};
     if (::fstat(region->fd_.get(), &info) == 0) region->identity_ = {info.st_dev, info.st_ino};
     region->shared_file_system_ = !region->anon_ && is_shared_file_system(region->fd_.get());
+    // A memfd taken over from a server that passed it through is sealed.
+    const int seals = region->anon_ ? ::fcntl(region->fd_.get(), F_GET_SEALS) : -1;
+    region->size_sealed_ = seals >= 0 && (seals & (F_SEAL_GROW | F_SEAL_SHRINK)) == (F_SEAL_GROW | F_SEAL_SHRINK);
     if (region->anon_) region->advise_huge_pages();
     return region;
 }
@@ -90,10 +93,25 @@ Region::~Region() = default;
 
 int Region::resize(std::uint64_t size_bytes) const noexcept {
     if (growable_to_ == 0) return EINVAL;
+    if (size_sealed()) return EBUSY;
     if (size_bytes > growable_to_) return EFBIG;
     if (::ftruncate(fd_.get(), static_cast<off_t>(size_bytes)) != 0) return errno;
     size_bytes_.store(size_bytes, std::memory_order_release);
     return 0;
+}
+
+int Region::seal_size() const noexcept {
+    if (!anon_) return EINVAL;
+    if (size_sealed()) return 0;
+    if (::fcntl(fd_.get(), F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) != 0) return errno;
+    size_sealed_.store(true, std::memory_order_release);
+    return 0;
+}
+
+bool Region::sealable() const noexcept {
+    if (!anon_) return false;
+    const int seals = ::fcntl(fd_.get(), F_GET_SEALS);
+    return seals >= 0 && ((seals & F_SEAL_SEAL) == 0 || size_sealed());
 }
 
 int Region::sync_writes() const noexcept {

@@ -50,8 +50,24 @@ public:
     // The size a resize may give it; 0 when it cannot change.
     std::uint64_t growable_to() const noexcept { return growable_to_; }
     // Sets the size of anonymous memory (ftruncate of the memfd): bytes below
-    // the smaller size stay, above it read as zeros. 0 or errno.
+    // the smaller size stay, above it read as zeros. 0 or errno (EBUSY once
+    // the size is sealed).
     int resize(std::uint64_t size_bytes) const noexcept;
+
+    // FUSE passthrough of anonymous memory: the kernel ignores a window's
+    // size and lets a client's write grow the file it passes through to,
+    // so the memfd is sealed against growing and shrinking before its
+    // first passed-through open. A seal is never taken back (and a client's
+    // mapping of those pages may outlive every open): the region keeps its
+    // size from then on. 0 or errno; sealing twice is a no-op.
+    int seal_size() const noexcept;
+    bool size_sealed() const noexcept { return size_sealed_.load(std::memory_order_acquire); }
+    // Whether seal_size can work: the memfd was made sealable (an earlier
+    // mapfs made them without MFD_ALLOW_SEALING, and a takeover keeps those).
+    bool sealable() const noexcept;
+    // The errno with which the kernel refused this file as a passthrough
+    // backing file (ELOOP: on a stacked file system), 0 while it has not.
+    mutable std::atomic<int> passthrough_refusal{0};
     // Windows that show this region (a window counts itself in and out).
     void count_window(int change) const noexcept { windows_.fetch_add(change, std::memory_order_acq_rel); }
     int window_count() const noexcept { return windows_.load(std::memory_order_acquire); }
@@ -104,6 +120,7 @@ private:
     std::uint64_t configured_size_bytes_ = 0;
     std::uint64_t growable_to_ = 0;
     mutable std::atomic<int> windows_{0};
+    mutable std::atomic<bool> size_sealed_{false};
     UniqueFd fd_;
     FileIdentity identity_;
     bool shared_file_system_ = false;

@@ -24,6 +24,7 @@ Window::Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> reg
       access_(resolved.access),
       pages_(resolved.pages),
       cache_(resolved.cache),
+      passthrough_(resolved.passthrough),
       mode_(resolved.mode),
       uid_(resolved.uid),
       gid_(resolved.gid),
@@ -90,6 +91,24 @@ void Window::apply_settings(const ResolvedWindow& resolved) noexcept {
     gid_.store(resolved.gid, std::memory_order_relaxed);
     // A cto window's kept pages are not trusted across a change of mode.
     if (cache_.exchange(resolved.cache, std::memory_order_relaxed) != resolved.cache) mark_cache_stale();
+    passthrough_.store(resolved.passthrough, std::memory_order_relaxed);
+}
+
+Window::PassthroughFit Window::passthrough_fit() const noexcept {
+    if (access_ == Access::copy) return PassthroughFit::copy_access;
+    if (offset_bytes_ != 0) return PassthroughFit::offset;
+    if (region_->anon()) {
+        if (length_bytes() != region_->size_bytes()) return PassthroughFit::not_whole_region;
+        // Writes the kernel serves itself never reach mapfs, which could not
+        // drop other windows' cached copies of those bytes.
+        if (access_ == Access::write && region_->window_count() != 1) return PassthroughFit::region_shared;
+        return region_->sealable() ? PassthroughFit::fits : PassthroughFit::not_sealable;
+    }
+    struct stat info {};
+    if (::fstat(region_->fd(), &info) != 0 || !S_ISREG(info.st_mode)) return PassthroughFit::not_regular_file;
+    if (access_ != Access::read) return PassthroughFit::writable_file;
+    if (static_cast<std::uint64_t>(info.st_size) != length_bytes()) return PassthroughFit::not_whole_file;
+    return PassthroughFit::fits;
 }
 
 bool Window::BackingState::operator==(const BackingState& other) const noexcept {

@@ -45,6 +45,7 @@ public:
     mode_t mode() const noexcept { return mode_.load(std::memory_order_relaxed); }
     uid_t uid() const noexcept { return uid_.load(std::memory_order_relaxed); }
     gid_t gid() const noexcept { return gid_.load(std::memory_order_relaxed); }
+    PassthroughChoice passthrough() const noexcept { return passthrough_.load(std::memory_order_relaxed); }
     // Set when the window is a partition found in a partition table.
     const std::optional<PartitionLabel>& partition() const noexcept { return partition_; }
 
@@ -89,6 +90,31 @@ public:
     // Open file handles, for the status report.
     std::atomic<std::uint32_t> open_handles{0};
 
+    // Whether what the window shows lets the kernel serve it itself (FUSE
+    // passthrough), the connection and the configuration aside. The kernel
+    // knows no offset and no size of a passed-through file, and lets a
+    // client's write grow it: only a window that is exactly a whole file
+    // (read) or a whole anonymous region (sealed, see Region::seal_size)
+    // may be. Looks at the backing file's size now (it may have grown).
+    enum class PassthroughFit {
+        fits,
+        copy_access,       // private pages the backing file does not have
+        offset,            // not from byte 0 (a partition, say)
+        writable_file,     // the kernel would let writes grow the file
+        not_regular_file,  // a block device: the kernel takes regular files only
+        not_whole_file,    // the file is longer or shorter than the window
+        not_whole_region,  // the anonymous region is longer than the window
+        region_shared,     // other windows of the region would keep stale cached pages
+        not_sealable,      // anonymous memory an earlier mapfs made unsealable
+    };
+    PassthroughFit passthrough_fit() const noexcept;
+    // Open files the kernel serves itself (for the status report), and
+    // whether there ever was one: the counters then miss what it served.
+    std::atomic<std::uint32_t> passthrough_handles{0};
+    std::atomic<bool> served_by_kernel{false};
+    // The log said once that new opens stopped being passed through.
+    std::atomic<bool> passthrough_stop_told{false};
+
     // For the `cto` cache mode, at open: whether the kernel's pages cached
     // from earlier opens still show what this window shows (close-to-open,
     // as NFS gives it): the backing file has the same size, mtime and ctime
@@ -125,6 +151,7 @@ private:
     Access access_;
     PageMode pages_;
     std::atomic<CacheMode> cache_;
+    std::atomic<PassthroughChoice> passthrough_;
     std::atomic<mode_t> mode_;
     std::atomic<uid_t> uid_;
     std::atomic<gid_t> gid_;

@@ -8,8 +8,8 @@ namespace mapfs {
 
 namespace {
 
-// Each record is one 64-bit word: the inode number, 0 when closed.
 constexpr std::size_t record_bytes = sizeof(std::uint64_t);
+constexpr std::uint64_t passed_through_bit = std::uint64_t{1} << 63;
 
 }  // namespace
 
@@ -53,8 +53,19 @@ std::uint64_t* HandleRecords::slot(std::uint64_t fh, bool grow) noexcept {
     return reinterpret_cast<std::uint64_t*>(chunks_[chunk].bytes().data()) + index % records_per_chunk;
 }
 
-void HandleRecords::opened(std::uint64_t fh, std::uint64_t ino) noexcept {
-    if (std::uint64_t* record = slot(fh, true)) std::atomic_ref<std::uint64_t>(*record).store(ino, std::memory_order_release);
+std::uint64_t HandleRecords::encode(std::uint64_t ino, std::uint32_t backing_id) noexcept {
+    if (backing_id == 0 || !can_record_backing(ino)) return ino;
+    return passed_through_bit | (std::uint64_t{backing_id & 0x7fffffffu} << 32) | ino;
+}
+
+HandleRecords::Record HandleRecords::decode(std::uint64_t fh, std::uint64_t word) noexcept {
+    if ((word & passed_through_bit) == 0) return {fh, word, 0};
+    return {fh, word & 0xffffffffu, static_cast<std::uint32_t>((word >> 32) & 0x7fffffffu)};
+}
+
+void HandleRecords::opened(std::uint64_t fh, std::uint64_t ino, std::uint32_t backing_id) noexcept {
+    if (std::uint64_t* record = slot(fh, true))
+        std::atomic_ref<std::uint64_t>(*record).store(encode(ino, backing_id), std::memory_order_release);
 }
 
 void HandleRecords::closed(std::uint64_t fh) noexcept {
@@ -67,9 +78,9 @@ std::vector<HandleRecords::Record> HandleRecords::open_handles() const {
     for (std::size_t chunk = 0; chunk < chunks_.size(); ++chunk) {
         const auto* records = reinterpret_cast<const std::uint64_t*>(chunks_[chunk].bytes().data());
         for (std::size_t i = 0; i < records_per_chunk; ++i) {
-            const std::uint64_t ino =
+            const std::uint64_t word =
                 std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(records[i])).load(std::memory_order_acquire);
-            if (ino != 0) found.push_back({chunk * records_per_chunk + i + 1, ino});
+            if (word != 0) found.push_back(decode(chunk * records_per_chunk + i + 1, word));
         }
     }
     return found;

@@ -42,9 +42,10 @@ Result<std::uint64_t> HandleTable::insert(std::shared_ptr<OpenHandle> handle) no
         ++next_number_;
     }
     const std::uint64_t ino = handle->ino();
+    const std::uint32_t backing_id = handle->backing() ? handle->backing()->id() : 0;
     *slot(fh) = std::move(handle);
     ++in_use_;
-    if (records_ != nullptr) records_->opened(fh, ino);
+    if (records_ != nullptr) records_->opened(fh, ino, backing_id);
     return fh;
 }
 
@@ -52,24 +53,26 @@ bool HandleTable::restore(std::uint64_t fh, std::shared_ptr<OpenHandle> handle) 
     std::lock_guard lock(mutex_);
     if (!ensure_chunk(fh) || *slot(fh) != nullptr || retired_.count(fh) != 0) return false;
     const std::uint64_t ino = handle->ino();
+    const std::uint32_t backing_id = handle->backing() ? handle->backing()->id() : 0;
     *slot(fh) = std::move(handle);
     ++in_use_;
     next_number_ = std::max(next_number_, fh + 1);
-    if (records_ != nullptr) records_->opened(fh, ino);
+    if (records_ != nullptr) records_->opened(fh, ino, backing_id);
     return true;
 }
 
-void HandleTable::retire(std::uint64_t fh, std::uint64_t ino) noexcept {
+void HandleTable::retire(const HandleRecords::Record& record) noexcept {
     std::lock_guard lock(mutex_);
+    const std::uint64_t fh = record.fh;
     if (fh == 0) return;
     try {
-        retired_[fh] = ino;
+        retired_[fh] = record.ino;
     } catch (const std::bad_alloc&) {
         return;  // below next_number_ it stays out of the free list anyway: see finish_restore
     }
     next_number_ = std::max(next_number_, fh + 1);
     // Its record stays: a server after this one retires it too.
-    if (records_ != nullptr) records_->opened(fh, ino);
+    if (records_ != nullptr) records_->opened(fh, record.ino, record.backing_id);
 }
 
 void HandleTable::finish_restore() noexcept {

@@ -44,9 +44,9 @@ public:
     // Puts `handle` back under the number a previous server gave it, before
     // any insert. False when the number is out of range or taken.
     bool restore(std::uint64_t fh, std::shared_ptr<OpenHandle> handle) noexcept;
-    // A number a previous server gave for inode `ino`, whose window is gone:
+    // A number a previous server gave (`record`), whose window is gone:
     // kept from other opens until the kernel releases it (erase).
-    void retire(std::uint64_t fh, std::uint64_t ino) noexcept;
+    void retire(const HandleRecords::Record& record) noexcept;
     // After the restores: the numbers between them are free to give.
     void finish_restore() noexcept;
     // The handle numbered `fh` if it was opened on inode `ino`, else null

@@ -2,15 +2,21 @@
 
 namespace mapfs {
 
-OpenHandle::OpenHandle(InodeNumber ino, std::shared_ptr<Window> window, OpenIndex& index, Opener opener)
+OpenHandle::OpenHandle(InodeNumber ino, std::shared_ptr<Window> window, OpenIndex& index, Opener opener,
+                       std::shared_ptr<const BackingFile> backing)
     : ino_(ino),
       window_(std::move(window)),
+      backing_(std::move(backing)),
       index_(&index),
       opener_tid_(opener.tid),
       truncation_claimable_(opener.for_writing) {
     writeback_errors_seen_ = window_->region().writeback_errors().generation();
     index_->add(ino_, window_, *this);
     window_->open_handles.fetch_add(1, std::memory_order_relaxed);
+    if (backing_) {
+        window_->passthrough_handles.fetch_add(1, std::memory_order_relaxed);
+        window_->served_by_kernel.store(true, std::memory_order_relaxed);
+    }
 }
 
 OpenHandle::OpenHandle(InodeNumber ino, std::string status_report)
@@ -19,6 +25,7 @@ OpenHandle::OpenHandle(InodeNumber ino, std::string status_report)
 OpenHandle::~OpenHandle() {
     if (index_ == nullptr) return;
     window_->open_handles.fetch_sub(1, std::memory_order_relaxed);
+    if (backing_) window_->passthrough_handles.fetch_sub(1, std::memory_order_relaxed);
     index_->remove(ino_, *this);
 }
 

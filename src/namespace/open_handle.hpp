@@ -18,6 +18,7 @@
 #include <string>
 
 #include "mapping/window.hpp"
+#include "namespace/backing_file.hpp"
 #include "namespace/open_index.hpp"
 
 namespace mapfs {
@@ -32,8 +33,10 @@ public:
         bool for_writing = false;
     };
 
-    // A handle on `window` as inode `ino`. Throws std::bad_alloc.
-    OpenHandle(InodeNumber ino, std::shared_ptr<Window> window, OpenIndex& index, Opener opener);
+    // A handle on `window` as inode `ino`, passed through to `backing`
+    // (null: served by mapfs). Throws std::bad_alloc.
+    OpenHandle(InodeNumber ino, std::shared_ptr<Window> window, OpenIndex& index, Opener opener,
+               std::shared_ptr<const BackingFile> backing = nullptr);
     // A handle on .mapfs/status, serving the report made at open.
     OpenHandle(InodeNumber ino, std::string status_report);
     ~OpenHandle();
@@ -45,6 +48,10 @@ public:
     Window* window() const noexcept { return window_.get(); }
     const std::shared_ptr<Window>& shared_window() const noexcept { return window_; }
     const std::string& status_report() const noexcept { return status_report_; }
+    // The file the kernel serves this open file from itself; null when
+    // mapfs serves it. Held as long as the handle: the inode's next opens
+    // must name the same one (backing_file.hpp).
+    const std::shared_ptr<const BackingFile>& backing() const noexcept { return backing_; }
 
     // fsync: msync of the window, then the first writeback error of its
     // file that this handle has not been told yet; 0 or errno.
@@ -60,6 +67,7 @@ public:
 private:
     InodeNumber ino_;
     std::shared_ptr<Window> window_;
+    std::shared_ptr<const BackingFile> backing_;
     OpenIndex* index_ = nullptr;
     std::string status_report_;
     std::uint64_t writeback_errors_seen_ = 0;

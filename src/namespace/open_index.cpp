@@ -44,6 +44,13 @@ void OpenIndex::remove(InodeNumber ino, OpenHandle& handle) noexcept {
     by_ino_.erase(found);
 }
 
+std::optional<std::shared_ptr<const BackingFile>> OpenIndex::open_mode(InodeNumber ino) const {
+    std::shared_lock lock(mutex_);
+    const auto found = by_ino_.find(ino);
+    if (found == by_ino_.end() || found->second.handles.empty()) return std::nullopt;
+    return found->second.handles.front()->backing();
+}
+
 std::shared_ptr<Window> OpenIndex::window_of(InodeNumber ino) const {
     std::shared_lock lock(mutex_);
     const auto found = by_ino_.find(ino);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -24,6 +25,7 @@ namespace mapfs {
 
 using InodeNumber = std::uint64_t;
 class OpenHandle;
+class BackingFile;
 
 class OpenIndex {
 public:
@@ -36,6 +38,12 @@ public:
     // truncation of an open(O_TRUNC) that thread just made (see
     // OpenHandle::claim_open_truncation); claims it if so.
     bool claim_open_truncation(InodeNumber ino, pid_t tid) const;
+
+    // How the open files of `ino` are served: nothing when none is open,
+    // else the backing file the first of them passes through to (null:
+    // served by mapfs). The kernel wants an inode's open files served one
+    // way (backing_file.hpp).
+    std::optional<std::shared_ptr<const BackingFile>> open_mode(InodeNumber ino) const;
 
     // The window open as `ino`, or null.
     std::shared_ptr<Window> window_of(InodeNumber ino) const;

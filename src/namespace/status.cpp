@@ -60,7 +60,14 @@ struct RegionReport {
     }
 };
 
-nlohmann::json window_report(const std::string& name, const Window& window) {
+nlohmann::json passthrough_report(const Window& window, PassthroughLink link) {
+    const std::string why_not = passthrough_refusal(window, link);
+    return {{"new_opens", why_not.empty()},
+            {"why_not", why_not.empty() ? nlohmann::json(nullptr) : nlohmann::json(why_not)},
+            {"open_files", window.passthrough_handles.load(std::memory_order_relaxed)}};
+}
+
+nlohmann::json window_report(const std::string& name, const Window& window, PassthroughLink link) {
     const Window::Counters& counters = window.counters;
     nlohmann::json report{{"name", name},
             {"region", window.region().name()},
@@ -74,7 +81,10 @@ nlohmann::json window_report(const std::string& name, const Window& window) {
             {"writes", counters.writes.load(std::memory_order_relaxed)},
             {"bytes_read", counters.bytes_read.load(std::memory_order_relaxed)},
             {"bytes_written", counters.bytes_written.load(std::memory_order_relaxed)},
-            {"errors", counters.errors.load(std::memory_order_relaxed)}};
+            {"errors", counters.errors.load(std::memory_order_relaxed)},
+            // Reads and writes of passed-through opens never reach mapfs.
+            {"counters_kept", !window.served_by_kernel.load(std::memory_order_relaxed)},
+            {"passthrough", passthrough_report(window, link)}};
     if (const auto& partition = window.partition()) {
         report["partition"] = {{"number", partition->number},
                                {"scheme", partition->scheme},
@@ -120,7 +130,7 @@ std::string status_json(const StatusContext& context) {
                 regions[slot->second].add(region.view(access), region.fd(), meter, in_use);
         }
         if (window.access() == Access::copy) regions[slot->second].add(window.mapping(), -1, meter, UINT64_MAX);
-        windows.push_back(window_report(registry.path_of(ino), window));
+        windows.push_back(window_report(registry.path_of(ino), window, context.passthrough));
     }
     nlohmann::json region_list = nlohmann::json::array();
     for (const RegionReport& report : regions) {
@@ -147,6 +157,10 @@ std::string status_json(const StatusContext& context) {
                                 {"ring_requests", context.serving.ring_requests},
                                 {"command", {{"arguments", context.serving.arguments}, {"directory", context.serving.directory}}},
                                 {"late_invalidations", context.late_invalidations},
+                                {"passthrough", {{"available", context.passthrough == PassthroughLink::ready},
+                                                 {"why_not", context.passthrough == PassthroughLink::ready
+                                                                 ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(describe(context.passthrough))}}},
                                 {"reloads", {{"count", context.reload.count},
                                              {"last_accepted", context.reload.accepted},
                                              {"last_message", context.reload.message}}},

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "namespace/passthrough_verdict.hpp"
 #include "namespace/registry.hpp"
 #include "namespace/residency.hpp"
 
@@ -61,6 +62,8 @@ struct StatusContext {
     // cached copies of their bytes (fuse/write.cpp).
     std::uint64_t late_invalidations = 0;
     ResidencyMeter* residency = nullptr;
+    // What the connection allows for FUSE passthrough.
+    PassthroughLink passthrough = PassthroughLink::unknown;
     ReloadOutcome reload;
     Serving serving;
 };

@@ -12,6 +12,8 @@
 #include <cstring>
 
 #include "fuse/filesystem.hpp"
+#include "fuse/passthrough_reply.hpp"
+#include "namespace/passthrough_protocol.hpp"
 #include "transport/uring_protocol.hpp"
 #include "transport/uring_transport.hpp"
 
@@ -149,6 +151,12 @@ bool SessionIo::is_init_reply(const struct iovec* iov, int count) {
 }
 
 ssize_t SessionIo::writev(int fd, struct iovec* iov, int count) {
+    unsigned char open_reply[passthrough::open_out_bytes];
+    struct iovec patched[2];
+    if (count == 2) {
+        std::memcpy(patched, iov, sizeof patched);
+        if (PassthroughReply::patch(patched, count, open_reply)) iov = patched;
+    }
     // A request that came through a ring entry is answered there.
     if (ssize_t written = 0; UringTransport::capture_reply(iov, count, written)) return written;
     const int target = thread_fd >= 0 ? thread_fd : fd;
@@ -173,12 +181,24 @@ ssize_t SessionIo::writev(int fd, struct iovec* iov, int count) {
     return written;
 }
 
-// What libfuse 3.14 cannot negotiate: HANDLE_KILLPRIV_V2 and FUSE over
-// io_uring (a flags2 bit, which counts only with FUSE_INIT_EXT).
+// What libfuse 3.14 cannot negotiate: HANDLE_KILLPRIV_V2, FUSE over
+// io_uring and passthrough (flags2 bits, which count only with
+// FUSE_INIT_EXT).
 void SessionIo::patch_init_reply(std::vector<std::byte>& reply) {
     constexpr std::size_t flags_at = out_header_bytes + offsetof(fuse_init_out, flags);
     constexpr std::size_t flags2_at = out_header_bytes + offsetof(fuse_init_out, flags2);
-    if (reply.size() < flags2_at + 4 || field_at<std::int32_t>(reply.data(), offsetof(fuse_out_header, error)) != 0) return;
+    constexpr std::size_t stack_depth_at = out_header_bytes + passthrough::init_out_max_stack_depth_offset;
+    static_assert(passthrough::init_out_max_stack_depth_offset == offsetof(fuse_init_out, flags2) + 4);
+    const bool passthrough_offered = (kernel_init_flags_ & FUSE_INIT_EXT) != 0 &&
+                                     (kernel_init_flags2_ & passthrough::init_flag2) != 0;
+    bool passthrough_taken = false;
+    const auto tell_passthrough = [&] {
+        if (on_passthrough_set_up) on_passthrough_set_up(passthrough_offered, passthrough_taken);
+    };
+    if (reply.size() < flags2_at + 4 || field_at<std::int32_t>(reply.data(), offsetof(fuse_out_header, error)) != 0) {
+        tell_passthrough();
+        return;
+    }
     std::uint32_t flags = field_at<std::uint32_t>(reply.data(), flags_at);
     std::uint32_t flags2 = field_at<std::uint32_t>(reply.data(), flags2_at);
     if ((kernel_init_flags_ & FUSE_HANDLE_KILLPRIV_V2) != 0) {
@@ -193,8 +213,19 @@ void SessionIo::patch_init_reply(std::vector<std::byte>& reply) {
         flags2 |= uring_bit;
         asked_io_uring_ = true;
     }
+    // Passthrough cannot work with the writeback cache, which mapfs never
+    // asks for (init.cpp). max_stack_depth lies in words the reply has
+    // whatever the protocol version libfuse writes (its fuse_init_out).
+    if (passthrough_offered && want_passthrough_ && (flags & FUSE_WRITEBACK_CACHE) == 0 &&
+        reply.size() >= stack_depth_at + 4) {
+        flags |= FUSE_INIT_EXT;
+        flags2 |= passthrough::init_flag2;
+        std::memcpy(reply.data() + stack_depth_at, &passthrough::max_stack_depth, sizeof passthrough::max_stack_depth);
+        passthrough_taken = true;
+    }
     std::memcpy(reply.data() + flags_at, &flags, sizeof flags);
     std::memcpy(reply.data() + flags2_at, &flags2, sizeof flags2);
+    tell_passthrough();
 }
 
 }  // namespace mapfs

@@ -7,6 +7,8 @@
 //  - ask in the INIT reply for FUSE_HANDLE_KILLPRIV_V2, which libfuse 3.14
 //    cannot negotiate: without it the kernel sends a GETXATTR of
 //    security.capability before every write, since mapfs has xattrs;
+//  - ask for FUSE passthrough, and write the passthrough fields of OPEN
+//    replies (fuse/passthrough_reply.hpp), which libfuse 3.14 cannot;
 //  - give each worker a descriptor of its own (a clone of the session's),
 //    where that is better than sharing one.
 #pragma once
@@ -65,6 +67,13 @@ public:
     bool kernel_offered_io_uring() const noexcept { return offered_io_uring_.load(); }
     bool asked_io_uring() const noexcept { return asked_io_uring_.load(); }
 
+    // Before INIT: ask for FUSE passthrough when the kernel offers it.
+    void want_passthrough(bool wanted) noexcept { want_passthrough_ = wanted; }
+    // Called with what this server's INIT reply set up (not a replayed
+    // one's), before the kernel has it: whether the kernel offered
+    // passthrough, and whether the reply takes it.
+    std::function<void(bool offered, bool taken)> on_passthrough_set_up;
+
 private:
     static ssize_t read_hook(int fd, void* buffer, std::size_t length, void* userdata);
     static ssize_t writev_hook(int fd, struct iovec* iov, int count, void* userdata);
@@ -85,6 +94,7 @@ private:
     bool want_io_uring_ = false;
     std::atomic<bool> offered_io_uring_{false};
     std::atomic<bool> asked_io_uring_{false};
+    bool want_passthrough_ = false;
 
     void patch_init_reply(std::vector<std::byte>& reply);
 };

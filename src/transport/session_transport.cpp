@@ -15,6 +15,8 @@ namespace mapfs {
 int SessionTransport::install(fuse_session* session, int fd) {
     workers_ = std::make_unique<DevFuseWorkers>(session, fd, WorkerSettings{settings_.workers, settings_.clone_descriptors});
     io_.want_io_uring(settings_.want_io_uring);
+    io_.want_passthrough(settings_.want_passthrough);
+    io_.on_passthrough_set_up = [this](bool offered, bool taken) { filesystem_.passthrough.connection_set_up(offered, taken); };
     io_.on_init_answered = [this, session, fd] { start_rings(session, fd); };
     return io_.install(session, fd);
 }

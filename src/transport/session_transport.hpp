@@ -25,6 +25,7 @@ struct TransportSettings {
     unsigned workers = 1;            // /dev/fuse workers
     bool clone_descriptors = false;  // each worker reads a clone (see WorkerSettings)
     bool want_io_uring = false;      // ask for io_uring in the INIT reply
+    bool want_passthrough = false;   // ask for FUSE passthrough in the INIT reply
     std::string why_not_io_uring;    // for the log, when not wanted
 };
 

@@ -281,9 +281,11 @@ print(os.copy_file_range(b, shifted, 8192, 0, 0), os.pread(b, 8192, 4096) == bef
 
 // The only window of anonymous memory grows and shrinks like mmap.resize();
 // other windows keep their length.
+// Passed through, a region is sealed and keeps its size (PassthroughTest):
+// the resize is a window's that mapfs serves.
 TEST_F(DiskImageTest, AnonymousMemoryResizesLikeMmapResize) {
     make_image();
-    mount_args({"-w", "shm:anon,size=1MiB", "-w", "img:file=" + image.string() + ",length=1MiB", mnt.string()});
+    mount_args({"-w", "shm:anon,size=1MiB,passthrough=off", "-w", "img:file=" + image.string() + ",length=1MiB", mnt.string()});
     EXPECT_EQ(python(R"PY(
 import signal, subprocess
 f = open("shm", "r+b"); m = mmap.mmap(f.fileno(), 0)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "mapfs/status_report.hpp"
 
 namespace mapfs::testing {
 
@@ -111,6 +114,54 @@ std::string forced_transport() {
     return transport != nullptr ? transport : "";
 }
 
+bool passthrough_pass() {
+    const char* choice = std::getenv("MAPFS_TEST_PASSTHROUGH");
+    return choice != nullptr && std::string(choice) == "auto";
+}
+
+std::string passthrough_precondition_missing() {
+    utsname names{};
+    unsigned major = 0, minor = 0;
+    if (::uname(&names) != 0 || std::sscanf(names.release, "%u.%u", &major, &minor) != 2)
+        return "cannot read the kernel's version";
+    if (major < 6 || (major == 6 && minor < 9))
+        return std::string("Linux ") + names.release + " has no FUSE passthrough (6.9 or later)";
+    std::ifstream status("/proc/self/status");
+    bool admin = false;
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("CapEff:", 0) == 0) admin = ((std::stoull(line.substr(7), nullptr, 16) >> 21) & 1) != 0;
+    if (!admin) return "FUSE passthrough needs CAP_SYS_ADMIN (run the tests as root)";
+    std::ifstream uid_map("/proc/self/uid_map");
+    std::string inside, outside, count;
+    if (!(uid_map >> inside >> outside >> count) || count != "4294967295")
+        return "FUSE passthrough needs CAP_SYS_ADMIN in the initial user namespace, and this is another";
+    return "";
+}
+
+void require_passthrough() {
+    if (const std::string missing = passthrough_precondition_missing(); !missing.empty()) GTEST_SKIP() << missing;
+    const std::string because = passthrough_unavailable_because();
+    ASSERT_TRUE(because.empty()) << "this machine can pass files through (Linux 6.9+, CAP_SYS_ADMIN), mapfs does not: "
+                                 << because;
+}
+
+std::string passthrough_unavailable_because() {
+    static const std::string because = [] () -> std::string {
+        TempDir probe_dir;
+        const auto file = probe_dir.write_file("probe", "probe");
+        const std::filesystem::path point = probe_dir / "mnt";
+        std::filesystem::create_directory(point);
+        MountedMapfs probe({"-o", "passthrough=auto", "-w", "probe:file=" + file.string() + ",access=read", point.string()},
+                           point, probe_dir / "mapfs.log");
+        if (!probe.live()) return "a probe mount did not come up: " + probe.log();
+        std::string error;
+        const auto report = read_status_report(point.string(), error);
+        if (!report) return "the probe mount's status report: " + error;
+        return report->passthrough_available ? "" : "no FUSE passthrough here: " + report->passthrough_unavailable_because;
+    }();
+    return because;
+}
+
 MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::filesystem::path mountpoint,
                            std::filesystem::path log_file, const std::vector<std::string>& environment,
                            const std::vector<std::string>& wrapper)
@@ -136,6 +187,10 @@ MountedMapfs::MountedMapfs(const std::vector<std::string>& arguments, std::files
     });
     if (!forced_transport().empty() && !names_transport)
         argv_strings.insert(argv_strings.end(), {"-o", "transport=" + forced_transport()});
+    const bool names_passthrough = std::any_of(arguments.begin(), arguments.end(), [](const std::string& argument) {
+        return argument.find("passthrough=") != std::string::npos;
+    });
+    if (!names_passthrough) argv_strings.insert(argv_strings.end(), {"-o", passthrough_pass() ? "passthrough=auto" : "passthrough=off"});
     pid_ = ::fork();
     if (pid_ == 0) {
         const int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -233,6 +288,7 @@ MountTest::MountTest(Storage storage)
 
 void MountTest::SetUp() {
     if (!storage_unavailable_.empty()) GTEST_SKIP() << storage_unavailable_;
+    if (passthrough_pass()) require_passthrough();
 }
 
 void MountTest::TearDown() {
@@ -257,6 +313,27 @@ void MountTest::mount_config(const std::string& toml, const std::vector<std::str
     std::vector<std::string> arguments{config.string(), mnt.string()};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     mount_args(arguments);
+}
+
+pid_t MountTest::wait_for_new_server(pid_t old, int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        const pid_t now = daemon->server_pid();
+        if (now > 0 && now != old) return now;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+}
+
+pid_t MountTest::kill_server() {
+    const pid_t old = daemon->server_pid();
+    EXPECT_GT(old, 0);
+    EXPECT_NE(old, daemon->pid()) << "the supervisor must not be the server";
+    if (old <= 0) return -1;
+    EXPECT_EQ(::kill(old, SIGKILL), 0);
+    const pid_t fresh = wait_for_new_server(old);
+    EXPECT_GT(fresh, 0) << "no server took the mount over; log:\n" << daemon->log();
+    return fresh;
 }
 
 std::string MountTest::ok(const std::string& command) {

@@ -75,6 +75,21 @@ std::string mapfs_binary_for_anyone(const TempDir& dir);
 // MAPFS_TEST_TRANSPORT: the transport every mount of this run is given,
 // unless its arguments name one; "" when none is.
 std::string forced_transport();
+// MAPFS_TEST_PASSTHROUGH=auto: every mount of this run may pass windows
+// through (the suite's passthrough pass). Otherwise mounts are given
+// passthrough=off unless their arguments name it, so that the first pass
+// serves every window through mapfs, as a user mount does.
+bool passthrough_pass();
+// Why this machine cannot pass windows through, from what the kernel and
+// this process are, not from mapfs: a kernel before 6.9, no CAP_SYS_ADMIN,
+// a user namespace. "" when it can: mapfs must then pass through.
+std::string passthrough_precondition_missing();
+// Why a mount here does not pass windows through, from a probe mount made
+// once; "" when it does.
+std::string passthrough_unavailable_because();
+// For SetUp: skips the test where the machine cannot pass through, fails
+// it where the machine can and mapfs does not.
+void require_passthrough();
 
 // A test with a temp dir holding backing files, a mount point and a log.
 class MountTest : public ::testing::Test {
@@ -100,6 +115,11 @@ protected:
     void mount_args(const std::vector<std::string>& arguments, const std::vector<std::string>& environment = {},
                     const std::vector<std::string>& wrapper = {});
     std::filesystem::path at(const std::string& window) const { return mnt / window; }
+    // Waits until a server other than `old` serves the mount; its pid, or -1.
+    pid_t wait_for_new_server(pid_t old, int timeout_ms = 20000);
+    // kill -9 of the serving process (not the supervisor); the pid of the
+    // one that took over, or -1.
+    pid_t kill_server();
     // Runs a command in the temp dir, expecting success.
     std::string ok(const std::string& command);
     // Runs Python code (os, errno, sys, time and mmap imported) in the mount

@@ -25,29 +25,6 @@ protected:
             GTEST_SKIP() << "transport=uring gives the takeover up (README: Takeover)";
     }
 
-    // Waits until a server other than `old` serves the mount; its pid, or -1.
-    pid_t wait_for_new_server(pid_t old, int timeout_ms = 20000) {
-        const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-        while (Clock::now() < deadline) {
-            const pid_t now = daemon->server_pid();
-            if (now > 0 && now != old) return now;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return -1;
-    }
-
-    // kill -9 of the serving process; returns the pid of the one that took over.
-    pid_t kill_server() {
-        const pid_t old = daemon->server_pid();
-        EXPECT_GT(old, 0);
-        EXPECT_NE(old, daemon->pid()) << "the supervisor must not be the server";
-        if (old <= 0) return -1;
-        EXPECT_EQ(::kill(old, SIGKILL), 0);
-        const pid_t fresh = wait_for_new_server(old);
-        EXPECT_GT(fresh, 0) << "no server took the mount over; log:\n" << daemon->log();
-        return fresh;
-    }
-
     std::string status_field(const std::string& field) {
         return python("import json\nprint(json.load(open('.mapfs/status'))[sys.argv[1]])", {field});
     }

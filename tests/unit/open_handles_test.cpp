@@ -173,8 +173,8 @@ TEST(HandleTable, AHandleIsGivenOnlyForTheInodeItWasOpenedOn) {
 TEST(HandleTable, RetiredNumbersAreGivenAgainOnlyAfterTheirRelease) {
     HandleTable table;
     ASSERT_TRUE(table.restore(2, std::make_shared<OpenHandle>(5, "kept")));
-    table.retire(1, 40);
-    table.retire(4, 41);
+    table.retire({1, 40});
+    table.retire({4, 41});
     table.finish_restore();
     std::set<std::uint64_t> given;
     for (int i = 0; i < 3; ++i) given.insert(*table.insert(std::make_shared<OpenHandle>(9, "new")));
