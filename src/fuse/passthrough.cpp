@@ -123,7 +123,7 @@ Result<std::shared_ptr<const BackingFile>> Passthrough::backing_of(const Window&
     }
     // Sealed only once the kernel took the file: a refusal leaves the
     // region resizable. Its id is closed with `opened` should this fail.
-    if (region.anon()) {
+    if (region.anon() && !region.size_sealed()) {
         if (const int error = region.seal_size(); error != 0) {
             region.passthrough_refusal.store(error, std::memory_order_relaxed);
             log::warn("region '{}': cannot seal its memory against resizing ({}), so it is not passed through",
@@ -131,6 +131,10 @@ Result<std::shared_ptr<const BackingFile>> Passthrough::backing_of(const Window&
             by_region_.erase(&region);
             return Backing();
         }
+        if (region.growable_to() != 0)
+            log::info("region '{}': passed through, its memory is sealed at {} bytes: a truncate to another size "
+                      "answers EBUSY from now on (passthrough=off keeps a window resizable)",
+                      region.name(), region.size_bytes());
     }
     entry = RegionBacking{window.shared_region(), *opened, window.access() == Access::write};
     std::erase_if(by_region_, [](const auto& item) { return item.second.backing.expired(); });

@@ -203,6 +203,43 @@ print(reads, errors[:3], round(longest, 3))
         assert "took over the mount on /srv/demo" in journal, journal
         assert self.window_bytes("/srv/images/disk.img", MIB + 100, 17) == b"WRITTEN-BY-A-UNIT"
 
+    # --- issue 24: FUSE passthrough under the unit ---
+    def test_whole_windows_are_passed_through_under_the_unit(self):
+        shm = '[[region]]\nname = "shm"\nanon = true\nsize = "1MiB"\n'
+        self.start("pt", config("/srv/pt", window("whole", 0, len(self.disk), "read") + window("p1", MIB, MIB, "read") +
+                                '[[window]]\nname = "shm"\nregion = "shm"\naccess = "write"\n', shm))
+        # Another unit holds both whole windows open, maps the anonymous
+        # one and stores into it, while the report is read.
+        self.box.write("/srv/tests/passthrough.py", """
+import hashlib, json, mmap, os, sys
+whole = open("/srv/pt/whole", "rb")
+f = open("/srv/pt/shm", "r+b"); m = mmap.mmap(f.fileno(), 0); m[0:7] = b"via-pt!"
+report = json.loads(os.popen("mapfs status /srv/pt --json").read())
+w = {x["name"]: x for x in report["windows"]}
+print(report["passthrough"]["available"], w["whole"]["passthrough"]["open_files"], w["shm"]["passthrough"]["open_files"],
+      w["p1"]["passthrough"]["new_opens"], hashlib.sha256(whole.read()).hexdigest())
+""")
+        out = self.sh("systemd-run --wait --pipe --quiet python3 /srv/tests/passthrough.py").stdout.split()
+        import hashlib
+        assert out == ["True", "1", "1", "False", hashlib.sha256(self.disk).hexdigest()], out
+        report = self.status("/srv/pt")
+        windows = {x["name"]: x for x in report["windows"]}
+        assert windows["whole"]["passthrough"]["new_opens"] and windows["shm"]["passthrough"]["new_opens"], windows
+        assert not windows["whole"]["counters_kept"] and windows["whole"]["reads"] == 0, windows["whole"]
+        assert "starts at byte" in windows["p1"]["passthrough"]["why_not"], windows["p1"]
+        # kill -9: the next server, from systemd's store, names the same
+        # backing ids (a new one would fail the open with EIO), and the
+        # memfd kept what the client stored through its mapping.
+        pid = self.main_pid("mapfs@pt")
+        self.sh("nohup python3 -c 'import time; f = open(\"/srv/pt/whole\", \"rb\"); time.sleep(4)' > /dev/null 2>&1 & sleep 0.5")
+        self.sh(f"kill -9 {pid}")
+        self.wait_for("a new mapfs serving /srv/pt", lambda: self.main_pid("mapfs@pt") not in (0, pid), 10)
+        assert self.sh("head -c 7 /srv/pt/shm").stdout == "via-pt!"
+        assert self.sh("cmp /srv/pt/whole /srv/images/disk.img", check=False).returncode == 0
+        windows = {x["name"]: x for x in self.status("/srv/pt")["windows"]}
+        assert windows["whole"]["passthrough"]["open_files"] == 1, windows["whole"]
+        self.sh("systemctl stop mapfs@pt")
+
     def test_a_watchdog_abort_is_taken_over(self):
         self.start("wd", config("/srv/wd", window("w", 0, MIB)), WATCHDOG_DROP_IN)
         pid = self.main_pid("mapfs@wd")
@@ -286,14 +323,17 @@ while block := sys.stdin.buffer.read(1 << 20):
         assert "RLIMIT_MEMLOCK is" not in journal, journal
 
     def test_every_system_call_mapfs_makes_is_in_the_units_filter(self):
+        # "whole" and "shm" are passed through: the backing ids and the seal.
+        shm = '[[region]]\nname = "shm"\nanon = true\nsize = "1MiB"\n'
         self.start("traced", config("/srv/traced", window("w", 0, 4 * MIB) + window("r", 0, MIB, "read") +
                                     window("hot", 8 * MIB, MIB, "read", 'pages = "lock"\n') +
-                                    window("c", 0, MIB, "copy")))
+                                    window("c", 0, MIB, "copy") + window("whole", 0, len(self.disk), "read") +
+                                    '[[window]]\nname = "shm"\nregion = "shm"\n', shm))
         pid = self.main_pid("mapfs@traced")
         self.sh(f"nohup strace -f -qq -c -o /srv/tests/strace.txt -p {pid} > /dev/null 2>&1 & sleep 1")
         self.box.write("/srv/tests/exercise.py", """
 import mmap, os
-for name in ("w", "r", "c", "hot"):
+for name in ("w", "r", "c", "hot", "whole", "shm"):
     with open("/srv/traced/" + name, "rb") as f: f.read()
 fd = os.open("/srv/traced/w", os.O_RDWR); os.pwrite(fd, b"x" * 8192, 4096); os.fsync(fd)
 m = mmap.mmap(fd, 0); m[0:4] = b"mmap"; m.flush(); m.close(); os.close(fd)
@@ -512,7 +552,7 @@ def prepare(box: Container, disk: bytes) -> None:
     box.write("/srv/images/.keep", "")
     (box.root / "srv/images/disk.img").write_bytes(disk)
     # Scripts for the tests live under /srv: the container's /tmp is a tmpfs.
-    for directory in ("demo", "wd", "big", "boot", "traced", "filtered", "tests", "loop", "giveup", "anon"):
+    for directory in ("demo", "wd", "big", "boot", "traced", "filtered", "tests", "loop", "giveup", "anon", "pt"):
         (box.root / "srv" / directory).mkdir(parents=True, exist_ok=True)
     box.write("/etc/mapfs/boot.toml", config("/srv/boot", window("w", 0, MIB, "read")))
     box.write("/etc/fstab", "/etc/mapfs/boot.toml /srv/boot fuse.mapfs defaults,nofail 0 0\n")

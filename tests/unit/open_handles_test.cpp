@@ -207,6 +207,56 @@ TEST(HandleTable, ReadersNeverSeeAnotherHandleWhileOthersComeAndGo) {
     EXPECT_EQ(wrong, 0);
 }
 
+// A record is one word: what mapfs 0.1 wrote (the inode number) reads as
+// an open served by mapfs; a passed-through one carries its backing id.
+TEST(HandleRecords, ARecordIsOneWordThatOlderServersWroteToo) {
+    EXPECT_EQ(HandleRecords::decode(7, 42), (HandleRecords::Record{7, 42, 0}));
+    EXPECT_EQ(HandleRecords::encode(42, 0), 42u);
+    const std::uint64_t word = HandleRecords::encode(42, 3);
+    EXPECT_NE(word, 42u);
+    EXPECT_EQ(HandleRecords::decode(7, word), (HandleRecords::Record{7, 42, 3}));
+    EXPECT_EQ(HandleRecords::decode(1, HandleRecords::encode(0xffffffffu, 0x7fffffffu)),
+              (HandleRecords::Record{1, 0xffffffffu, 0x7fffffffu}));
+    EXPECT_FALSE(HandleRecords::can_record_backing(std::uint64_t{1} << 32));
+    const std::uint64_t large = (std::uint64_t{1} << 40) + 5;
+    EXPECT_EQ(HandleRecords::decode(1, HandleRecords::encode(large, 0)), (HandleRecords::Record{1, large, 0}));
+}
+
+TEST(HandleRecords, ANextServerReadsTheBackingIdsOfTheOpenHandles) {
+    HandleRecords records;
+    ASSERT_TRUE(records.create());
+    records.opened(1, 10);
+    records.opened(2, 11, 5);
+    records.opened(5000, 12, 6);
+    records.closed(1);
+    HandleRecords next;
+    ASSERT_TRUE(next.adopt(UniqueFd(::dup(records.fd()))));
+    const std::vector<HandleRecords::Record> expected{{2, 11, 5}, {5000, 12, 6}};
+    EXPECT_EQ(next.open_handles(), expected);
+}
+
+// The kernel serves an inode's open files one way: the index tells a new
+// open how the first of them is served.
+TEST_F(OpenHandlesTest, TheIndexTellsHowAnInodesOpenFilesAreServed) {
+    config.windows.push_back(window_config("a", "disk", 0, 4096, Access::read));
+    const Windows windows = map();
+    EXPECT_FALSE(index.open_mode(5).has_value());
+    const auto connection = std::make_shared<BackingConnection>();  // no descriptor: closing the id does nothing
+    const auto backing = BackingFile::adopt(connection, 9);
+    auto first = std::make_shared<OpenHandle>(5, windows[0], index, OpenHandle::Opener{}, backing);
+    auto second = open(5, windows[0]);
+    ASSERT_TRUE(index.open_mode(5).has_value());
+    EXPECT_EQ(*index.open_mode(5), backing);
+    EXPECT_EQ(windows[0]->passthrough_handles.load(), 1u);
+    first.reset();
+    ASSERT_TRUE(index.open_mode(5).has_value());
+    EXPECT_EQ(*index.open_mode(5), nullptr) << "the one left is served by mapfs";
+    EXPECT_EQ(windows[0]->passthrough_handles.load(), 0u);
+    EXPECT_TRUE(windows[0]->served_by_kernel.load()) << "the counters miss what the kernel served";
+    second.reset();
+    EXPECT_FALSE(index.open_mode(5).has_value());
+}
+
 TEST(WritebackErrors, EachHolderHearsEachErrorOnceAndOnlyErrorsAfterItStarted) {
     WritebackErrors errors;
     errors.record(0);

@@ -296,6 +296,69 @@ TEST_F(RegionTest, AnonymousCopyWindowSeesTheContentsAndKeepsItsWrites) {
     EXPECT_EQ(text_of(*windows[0]).substr(0, 6), "before");
 }
 
+// FUSE passthrough: the kernel knows no offset and no size, and lets a
+// write grow the file, so only a window that is a whole file (read) or a
+// whole anonymous region fits; a file that grew no longer does.
+TEST_F(RegionTest, OnlyAWholeFileReadWindowOrAWholeAnonymousRegionFitsPassthrough) {
+    using Fit = Window::PassthroughFit;
+    add("whole", 0, std::nullopt, Access::read);
+    add("offset", 4096, 4096, Access::read);
+    add("short", 0, 4096, Access::read);
+    add("copy", 0, std::nullopt, Access::copy);
+    add("write", 0, std::nullopt, Access::write);
+    add_anon("alone", 1 << 20);
+    add("alone", 0, std::nullopt, Access::write, "alone");
+    add_anon("part", 1 << 20);
+    add("part", 0, 4096, Access::write, "part");
+    add_anon("two", 1 << 20);
+    add("two-write", 0, std::nullopt, Access::write, "two");
+    add("two-read", 0, std::nullopt, Access::read, "two");
+    const Windows windows = map();
+    ASSERT_EQ(windows.size(), 9u);
+    const std::vector<Fit> expected{Fit::fits, Fit::offset, Fit::not_whole_file, Fit::copy_access, Fit::writable_file,
+                                    Fit::fits, Fit::not_whole_region, Fit::region_shared, Fit::fits};
+    for (std::size_t i = 0; i < windows.size(); ++i)
+        EXPECT_EQ(windows[i]->passthrough_fit(), expected[i]) << windows[i]->name();
+    std::ofstream(image, std::ios::app) << "grown";
+    EXPECT_EQ(windows[0]->passthrough_fit(), Fit::not_whole_file);
+}
+
+// A passed-through region is sealed against resizing for good; a memfd an
+// earlier mapfs made without MFD_ALLOW_SEALING cannot be.
+TEST_F(RegionTest, ASealedRegionKeepsItsSizeAndAnUnsealableOneDoesNotFit) {
+    add_anon("m", 1 << 20);
+    add("m", 0, std::nullopt, Access::write, "m");
+    Windows windows = map();
+    ASSERT_EQ(windows.size(), 1u);
+    Window& window = *windows[0];
+    EXPECT_TRUE(window.region().sealable());
+    EXPECT_EQ(window.resize(2 << 20), 0);
+    EXPECT_EQ(window.region().seal_size(), 0);
+    EXPECT_EQ(window.region().seal_size(), 0) << "sealing twice is a no-op";
+    EXPECT_TRUE(window.region().size_sealed());
+    EXPECT_EQ(window.resize(1 << 20), EBUSY);
+    EXPECT_EQ(window.length_bytes(), 2u << 20);
+    EXPECT_EQ(window.passthrough_fit(), Window::PassthroughFit::fits);
+
+    // The memory a reload (or a takeover) keeps is the memfd it had.
+    const int unsealable = ::memfd_create("mapfs:old", MFD_CLOEXEC);
+    ASSERT_GE(unsealable, 0);
+    ASSERT_EQ(::ftruncate(unsealable, 1 << 20), 0);
+    const mapfs::KeptMemory kept{"old", unsealable, 1 << 20};
+    config.regions = {mapfs::testing::anon_region("old", 1 << 20)};
+    config.windows = {mapfs::testing::window_config("old", "old")};
+    ConfigErrors errors;
+    auto plan = mapfs::make_plan(config, errors, mapfs::Replanning{{&kept, 1}, ""});
+    ASSERT_TRUE(plan) << errors.to_string();
+    auto kept_windows = mapfs::map_windows(*plan);
+    ASSERT_TRUE(kept_windows.has_value());
+    const Window& old = *(*kept_windows)[0];
+    EXPECT_FALSE(old.region().sealable());
+    EXPECT_EQ(old.passthrough_fit(), Window::PassthroughFit::not_sealable);
+    EXPECT_EQ(old.region().seal_size(), EPERM);
+    ::close(unsealable);
+}
+
 // SEEK_DATA and SEEK_HOLE answer in whole 4 KiB blocks of the window (a
 // block with any data byte is data), here against that definition worked
 // out from the backing file's own extents, at every 512th position.
