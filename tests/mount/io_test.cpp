@@ -240,5 +240,39 @@ print(os.stat("sample.txt").st_size)
     EXPECT_TRUE(read_file(text) == original) << "O_TRUNC must not change any byte";
 }
 
+// fsx.py, an fsx-style exerciser: random reads, writes, mapped reads and
+// writes and syncs, some straddling the end, checked against a model of the
+// window's bytes. Whole windows are passed through in the passthrough pass.
+class FsxTest : public MountTest {
+protected:
+    std::string fsx(const std::string& read, const std::string& write, std::uint64_t size, int seed) {
+        const char* script = std::getenv("MAPFS_TEST_FSX");
+        std::string command = "python3 " + quote(script != nullptr ? script : "fsx.py") + " --read " +
+                              quote(at(read).string()) + " --size " + std::to_string(size) + " --ops 4000 --seed " +
+                              std::to_string(seed);
+        if (!write.empty()) command += " --write " + quote(at(write).string());
+        return run(command).output;
+    }
+};
+
+TEST_F(FsxTest, AWholeAnonymousWindow) {
+    mount_args({"-w", "m:anon,size=1MiB", mnt.string()});
+    EXPECT_EQ(fsx("m", "", 1 << 20, 1), "ok 4000 ops\n");
+}
+
+TEST_F(FsxTest, AWholeFileReadThroughOneWindowAndWrittenThroughAnother) {
+    const auto file = backing("disk.img", pattern_bytes((1 << 20) + 123, 5));
+    mount_args({"-w", "r:file=" + file.string() + ",access=read", "-w", "w:file=" + file.string() + ",access=write",
+                mnt.string()});
+    EXPECT_EQ(fsx("r", "w", (1 << 20) + 123, 2), "ok 4000 ops\n");
+}
+
+TEST_F(FsxTest, AnOffsetWindowOfAFile) {
+    const auto file = backing("disk.img", pattern_bytes(3 << 20, 6));
+    mount_args({"-w", "p:file=" + file.string() + ",offset=12345,length=" + std::to_string((1 << 20) + 7) + ",access=write",
+                mnt.string()});
+    EXPECT_EQ(fsx("p", "", (1 << 20) + 7, 3), "ok 4000 ops\n");
+}
+
 }  // namespace
 }  // namespace mapfs::testing

@@ -264,6 +264,26 @@ print(report()["passthrough"]["open_files"], report()["open_handles"], len(third
     EXPECT_EQ(output, "2 passthrough=off\n0 1 1048576\n");
 }
 
+// Pages FUSE cached for a window before it was passed through (cache=keep
+// keeps them across opens) must not come back after writes the kernel
+// served itself: a passed-through open drops them.
+TEST_F(PassthroughTest, AWindowPassedThroughAndBackServesNoStalePages) {
+    const std::string toml = "[[region]]\nname = \"m\"\nanon = true\nsize = \"1MiB\"\n"
+                             "[[window]]\nname = \"m\"\nregion = \"m\"\ncache = \"keep\"\npassthrough = \"@\"\n";
+    const auto with = [&](const std::string& choice) { return toml.substr(0, toml.find('@')) + choice + "\"\n"; };
+    mount_config(with("off"));
+    const std::string reload = quote(mapfs_binary()) + " reload " + quote(mnt.string());
+    ok("printf AAAA | dd of=mnt/m conv=notrunc status=none && head -c 4 mnt/m > /dev/null");
+    dir.write_file("mapfs.toml", with("auto"));
+    ok(reload);
+    ok("printf BBBB | dd of=mnt/m conv=notrunc status=none");
+    EXPECT_EQ(window("m").passthrough_open_files, 0u);
+    EXPECT_FALSE(window("m").counters_kept) << "the write was passed through";
+    dir.write_file("mapfs.toml", with("off"));
+    ok(reload);
+    EXPECT_EQ(ok("head -c 4 mnt/m"), "BBBB");
+}
+
 // Backing ids belong to the connection: after kill -9 the next server
 // names the same ids in the inodes' new opens (a new id would make the
 // kernel fail them with EIO), open files and mappings go on, and the
