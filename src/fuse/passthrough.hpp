@@ -73,7 +73,6 @@ public:
 private:
     Result<std::shared_ptr<const BackingFile>> choice_for(InodeNumber ino, Window& window, const OpenIndex& index);
     Result<std::shared_ptr<const BackingFile>> backing_of(const Window& window);
-    void refuse_link(int error) noexcept;
 
     struct RegionBacking {
         std::weak_ptr<const Region> region;
