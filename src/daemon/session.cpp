@@ -155,7 +155,9 @@ TransportSettings transport_settings(const SessionSettings& settings, const File
     // clone closes with the process.
     transport.clone_descriptors = storing && !filesystem.serving.resend;
     transport.want_io_uring = settings.want_io_uring && !taking_over;
-    transport.want_passthrough = !taking_over && Passthrough::privileged();
+    // A replayed INIT's reply goes nowhere; a connection handed down before
+    // its INIT came gets this server's.
+    transport.want_passthrough = Passthrough::privileged();
     transport.why_not_io_uring = settings.why_not_io_uring;
     return transport;
 }

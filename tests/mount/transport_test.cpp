@@ -2,14 +2,17 @@
 // right. The io_uring tests turn the kernel's enable_uring on (root) and
 // put the old value back, whatever happens; where the kernel has no
 // io_uring for FUSE they are skipped, saying why.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "base/unique_fd.hpp"
 #include "mount_fixture.hpp"
 
 namespace mapfs::testing {
@@ -17,10 +20,14 @@ namespace {
 
 const char* const enable_uring = "/sys/module/fuse/parameters/enable_uring";
 
-// Sets enable_uring for the test's life and puts the old value back.
+// Sets enable_uring for the test's life and puts the old value back. The
+// suite runs twice at once (meson's mount and passthrough suites): a lock
+// held for the test's life keeps one test's old value from being another's
+// setting.
 class UringSwitch {
 public:
-    explicit UringSwitch(bool on) {
+    explicit UringSwitch(bool on) : lock_(::open("/tmp/mapfs-tests-enable-uring.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
+        if (lock_.valid()) ::flock(lock_.get(), LOCK_EX);
         std::ifstream current(enable_uring);
         if (!(current >> old_)) return;
         std::ofstream set(enable_uring);
@@ -36,6 +43,7 @@ public:
     bool available() const noexcept { return available_; }
 
 private:
+    UniqueFd lock_;  // released after the old value is back
     std::string old_;
     bool available_ = false;
 };
