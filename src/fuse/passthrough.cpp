@@ -95,6 +95,9 @@ Result<std::shared_ptr<const BackingFile>> Passthrough::choice_for(InodeNumber i
         return Backing();
     }
     if (window.region().passthrough_refusal.load(std::memory_order_relaxed) != 0) return Backing();
+    // A takeover must learn the backing id of every passed-through open
+    // from its handle's record, which has room for inode numbers below 2^32.
+    if (!HandleRecords::can_record_backing(ino)) return Backing();
     return backing_of(window);
 }
 
@@ -114,9 +117,12 @@ Result<std::shared_ptr<const BackingFile>> Passthrough::backing_of(const Window&
             log::warn("the kernel refused FUSE passthrough (EPERM: {}); mapfs serves every window itself",
                       describe(PassthroughLink::privilege));
         } else {
-            region.passthrough_refusal.store(opened.error(), std::memory_order_relaxed);
-            log::warn("region '{}': the kernel refused its file for passthrough: {}", region.name(),
-                      std::strerror(opened.error()));
+            // What the file is (on a stacked file system, not a regular file)
+            // does not change; a lack of memory may pass.
+            const int error = opened.error();
+            if (error == ELOOP || error == EINVAL || error == EOPNOTSUPP)
+                region.passthrough_refusal.store(error, std::memory_order_relaxed);
+            log::warn("region '{}': the kernel refused its file for passthrough: {}", region.name(), std::strerror(error));
         }
         by_region_.erase(&region);
         return Backing();

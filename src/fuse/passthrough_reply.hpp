@@ -21,6 +21,9 @@ public:
     PassthroughReply(const PassthroughReply&) = delete;
     PassthroughReply& operator=(const PassthroughReply&) = delete;
 
+    // Whether this thread is about to send a passed-through OPEN reply: one
+    // thread-local load on the path of every reply.
+    static bool pending() noexcept { return pending_ != 0; }
     // For the write hook: when this thread is sending a passed-through OPEN
     // reply (a successful one, header in iov[0], fuse_open_out after it),
     // points `iov[1]` at `patched`, a copy of fuse_open_out with the

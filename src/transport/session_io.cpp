@@ -153,7 +153,7 @@ bool SessionIo::is_init_reply(const struct iovec* iov, int count) {
 ssize_t SessionIo::writev(int fd, struct iovec* iov, int count) {
     unsigned char open_reply[passthrough::open_out_bytes];
     struct iovec patched[2];
-    if (count == 2) {
+    if (PassthroughReply::pending() && count == 2) {
         std::memcpy(patched, iov, sizeof patched);
         if (PassthroughReply::patch(patched, count, open_reply)) iov = patched;
     }
