@@ -58,6 +58,9 @@ struct MountOptions {
     bool make_mountpoint = false;
     TransportChoice transport = TransportChoice::automatic;
     PassthroughChoice passthrough = PassthroughChoice::automatic;
+    // -o max_read=N: the largest read the kernel sends (it takes at least
+    // 4 KiB); INIT must say the same to libfuse.
+    std::optional<std::uint32_t> max_read;
     StatusAccess status = StatusAccess::owner;
     // Options handed to the kernel mount as they are (nosuid, noexec, ...).
     std::vector<std::string> kernel_options;

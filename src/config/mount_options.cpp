@@ -1,9 +1,11 @@
 #include "config/mount_options.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "config/config_values.hpp"
+#include "config/size.hpp"
 
 namespace mapfs {
 namespace {
@@ -32,6 +34,19 @@ bool contains(const std::vector<std::string>& list, const std::string& word) {
     return std::find(list.begin(), list.end(), word) != list.end();
 }
 
+// A byte count the kernel reads as a plain number: "64KiB" is handed to it
+// as 65536.
+void take_max_read(const std::string& value, const std::string& subject, const std::string& where, MountOptions& options,
+                   ConfigErrors& errors) {
+    const auto bytes = parse_size(value);
+    if (!bytes || *bytes == 0 || *bytes > UINT32_MAX) {
+        errors.add(where, subject, "", bytes ? "must be more than 0 and below 4GiB" : bytes.error());
+        return;
+    }
+    options.max_read = static_cast<std::uint32_t>(*bytes);
+    options.kernel_options.push_back("max_read=" + std::to_string(*bytes));
+}
+
 void apply_value(const std::string& key, const std::string& value, const std::string& where,
                  MountOptions& options, ConfigErrors& errors) {
     const std::string subject = "option \"" + key + "\"";
@@ -48,7 +63,7 @@ void apply_value(const std::string& key, const std::string& value, const std::st
     else if (key == "transport") take(parse_transport(value), options.transport);
     else if (key == "status") take(parse_status_access(value), options.status);
     else if (key == "passthrough") take(parse_passthrough(value), options.passthrough);
-    else if (key == "max_read") options.kernel_options.push_back(key + "=" + value);
+    else if (key == "max_read") take_max_read(value, subject, where, options, errors);
 }
 
 void apply_one(const std::string& option, const std::string& where, MountOptions& options,

@@ -151,9 +151,13 @@ int run_server(const CommandLine& command_line, std::vector<std::string> argumen
     ServiceNotifier service;
     if (supervisor != 0) service.mountpoint(loaded->mountpoint);
     Filesystem filesystem;
-    filesystem.set_registry(loaded->registry);
+    // Moved, not copied: a registry held here would keep the first
+    // configuration's windows alive after a reload replaced them (their
+    // locks held, a growable region counting two windows).
+    filesystem.set_registry(std::move(loaded->registry));
     filesystem.mountpoint = loaded->mountpoint;
     filesystem.read_only = loaded->options.read_only;
+    filesystem.max_read = loaded->options.max_read.value_or(0);
     filesystem.serving.supervisor = supervisor;
     filesystem.serving.keeper = keeper;
     filesystem.serving.takeovers = handover.takeovers();

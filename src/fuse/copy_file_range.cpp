@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cerrno>
+#include <memory>
+#include <new>
 
 #include "fuse/filesystem.hpp"
 #include "fuse/operations.hpp"
@@ -13,6 +15,58 @@ namespace {
 // The most one request copies: a worker is not tied up for long, and the
 // caller (cp) asks again for the rest.
 constexpr std::size_t chunk_bytes = std::size_t{32} << 20;
+// What an overlapping copy moves at a time through its bounce buffer.
+constexpr std::size_t bounce_bytes = std::size_t{64} << 10;
+
+// Where the copy's source bytes live: the file (and offset in it) a store
+// to them shows in. A copy window's pages not yet copied on write are the
+// file's too, so its bytes count as the file's: a store by the target can
+// change what it reads.
+struct FileSpan {
+    FileIdentity file;
+    std::uint64_t start = 0;
+};
+
+FileSpan file_span(const Window& window, std::uint64_t offset) {
+    return {window.region().identity(), window.offset_bytes() + offset};
+}
+
+// Whether storing the target's bytes can change source bytes not yet read:
+// both are bytes of one file and the ranges overlap there. Windows of one
+// file map it through different views (read, write, a copy window's own
+// mapping) at unrelated addresses, so memmove cannot see that overlap.
+bool overlap_in_file(const FileSpan& source, const FileSpan& target, std::uint64_t length, bool target_stores_in_file) {
+    return target_stores_in_file && source.file == target.file && source.start < target.start + length &&
+           target.start < source.start + length;
+}
+
+// Copies through a bounce buffer, chunk by chunk, in the direction that never
+// stores over a source byte still to be read: from the end when the target
+// lies after the source in the file, from the start otherwise. 0 or errno.
+int copy_in_file_order(std::byte* target, const std::byte* source, std::size_t length, bool from_the_end) noexcept {
+    const std::unique_ptr<std::byte[]> bounce(new (std::nothrow) std::byte[bounce_bytes]);
+    if (!bounce) return ENOMEM;
+    for (std::size_t done = 0; done < length;) {
+        const std::size_t step = std::min(bounce_bytes, length - done);
+        const std::size_t at = from_the_end ? length - done - step : done;
+        if (const int error = guarded_copy(bounce.get(), source + at, step); error != 0) return error;
+        if (const int error = guarded_copy(target + at, bounce.get(), step); error != 0) return error;
+        done += step;
+    }
+    return 0;
+}
+
+// memmove where the bytes cannot alias another view of the same pages.
+int move_bytes(const Window& from, std::uint64_t from_offset, const Window& to, std::uint64_t to_offset,
+               std::size_t length) noexcept {
+    std::byte* target = to.bytes().data() + to_offset;
+    const std::byte* source = from.bytes().data() + from_offset;
+    const FileSpan source_span = file_span(from, from_offset);
+    const FileSpan target_span = file_span(to, to_offset);
+    if (!overlap_in_file(source_span, target_span, length, to.shares_region_mapping()))
+        return guarded_move(target, source, length);
+    return copy_in_file_order(target, source, length, target_span.start > source_span.start);
+}
 
 }  // namespace
 
@@ -44,7 +98,7 @@ void copy_file_range(fuse_req_t request, fuse_ino_t ino_in, off_t offset_in, fus
         fuse_reply_err(request, written.error());
         return;
     }
-    const int error = guarded_move(to.bytes().data() + written->offset, from.bytes().data() + read.offset, written->length);
+    const int error = move_bytes(from, read.offset, to, written->offset, written->length);
     from.counters.reads.fetch_add(1, std::memory_order_relaxed);
     to.counters.writes.fetch_add(1, std::memory_order_relaxed);
     if (error != 0) {

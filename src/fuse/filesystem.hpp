@@ -20,6 +20,7 @@
 #include "namespace/registry.hpp"
 #include "namespace/residency.hpp"
 #include "namespace/status.hpp"
+#include "namespace/status_readers.hpp"
 
 namespace mapfs {
 
@@ -32,6 +33,8 @@ struct Filesystem {
 
     // Declared before `handles`: a handle leaves the index when destroyed.
     OpenIndex open_index;
+    // Who holds .mapfs/status open (a limit per user).
+    StatusReaders status_readers;
     HandleTable handles;
     KernelNotifier kernel;
     // Which opens the kernel serves itself (FUSE passthrough).
@@ -63,6 +66,9 @@ struct Filesystem {
     std::atomic<std::uint64_t> ring_requests{0};
     // From INIT: the largest write, which sizes the rings' buffers.
     std::uint32_t max_write = 0;
+    // -o max_read=N (0: none): INIT must tell libfuse what the mount
+    // options told the kernel, or libfuse refuses the connection.
+    std::uint32_t max_read = 0;
 
     // The outcome of reloads, for the status report (and `mapfs reload`).
     void record_reload(bool accepted, std::string message);

@@ -21,6 +21,7 @@ void init(void* userdata, fuse_conn_info* connection) noexcept {
     log::debug("kernel connection: max_write {} max_read {} max_readahead {}", connection->max_write,
                connection->max_read, connection->max_readahead);
     static_cast<Filesystem*>(userdata)->max_write = connection->max_write;
+    connection->max_read = static_cast<Filesystem*>(userdata)->max_read;
     // INIT is the first request the session loop answers: from here on the
     // mount answers, which is what READY=1 promises systemd.
     Filesystem& filesystem = *static_cast<Filesystem*>(userdata);

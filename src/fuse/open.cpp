@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <memory>
 #include <new>
+#include <system_error>
 
 #include "fuse/filesystem.hpp"
 #include "fuse/operations.hpp"
@@ -53,7 +54,10 @@ std::shared_ptr<OpenHandle> make_handle(fuse_req_t request, InodeNumber ino, con
                                         std::shared_ptr<const BackingFile> backing) {
     Filesystem& filesystem = filesystem_of(request);
     if (ino == status_file_inode) {
-        auto handle = std::make_shared<OpenHandle>(ino, status_json(status_context_of(filesystem)));
+        auto reader = filesystem.status_readers.admit(fuse_req_ctx(request)->uid);
+        if (!reader) throw std::system_error(reader.error(), std::generic_category());
+        const auto making = filesystem.status_readers.making();
+        auto handle = std::make_shared<OpenHandle>(ino, status_json(status_context_of(filesystem)), std::move(*reader));
         // The JSON tree of a report on many windows leaves its heap behind
         // in this worker's arena (100,000 windows: over 100 MiB resident).
         if (handle->status_report().size() > (std::size_t{1} << 20)) ::malloc_trim(0);
@@ -95,6 +99,9 @@ void open(fuse_req_t request, fuse_ino_t ino, fuse_file_info* info) noexcept {
         }
         try {
             handle = make_handle(request, ino, node, info->flags, std::move(*choice.backing));
+        } catch (const std::system_error& refused) {  // too many opens of the report
+            fuse_reply_err(request, refused.code().value());
+            return;
         } catch (const std::exception&) {
             fuse_reply_err(request, ENOMEM);
             return;

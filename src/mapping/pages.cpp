@@ -36,18 +36,39 @@ PageRange pages_of(const Window& window) {
     return {start, end};
 }
 
-// Bytes of memory the windows' pages take, each page counted once however
-// many windows show it.
-std::uint64_t union_bytes(const std::vector<const Window*>& windows) {
+// The pages the windows show, each page once however many windows show it:
+// sorted ranges that do not overlap.
+std::vector<PageRange> union_of(const std::vector<const Window*>& windows) {
     std::vector<PageRange> ranges;
     for (const Window* window : windows) ranges.push_back(pages_of(*window));
     std::sort(ranges.begin(), ranges.end(), [](const PageRange& a, const PageRange& b) { return a.start < b.start; });
-    std::uint64_t total = 0;
-    std::uintptr_t covered = 0;
+    std::vector<PageRange> merged;
     for (const PageRange& range : ranges) {
-        const std::uintptr_t start = std::max(range.start, covered);
-        if (range.end > start) total += range.end - start;
-        covered = std::max(covered, range.end);
+        if (!merged.empty() && range.start <= merged.back().end) merged.back().end = std::max(merged.back().end, range.end);
+        else merged.push_back(range);
+    }
+    return merged;
+}
+
+std::uint64_t union_bytes(const std::vector<const Window*>& windows) {
+    std::uint64_t total = 0;
+    for (const PageRange& range : union_of(windows)) total += range.end - range.start;
+    return total;
+}
+
+// Bytes the `locked` windows would lock that no window has locked yet: a
+// reload that keeps a region keeps what its other windows locked, and those
+// pages count against RLIMIT_MEMLOCK once.
+std::uint64_t bytes_to_lock(const std::vector<const Window*>& locked) {
+    std::vector<const Region*> regions;
+    for (const Window* window : locked)
+        if (window->shares_region_mapping() && std::find(regions.begin(), regions.end(), &window->region()) == regions.end())
+            regions.push_back(&window->region());
+    std::uint64_t total = 0;
+    for (const PageRange& range : union_of(locked)) {
+        std::uint64_t already = 0;
+        for (const Region* region : regions) already += region->locked_bytes_within(range.start, range.end);
+        total += range.end - range.start - std::min<std::uint64_t>(already, range.end - range.start);
     }
     return total;
 }
@@ -111,7 +132,7 @@ std::string check_limits(const std::vector<const Window*>& resident, const std::
     if (locked.empty() || has_ipc_lock_capability() || ::getrlimit(RLIMIT_MEMLOCK, &limit) != 0 ||
         limit.rlim_cur == RLIM_INFINITY)
         return "";
-    const std::uint64_t wanted = union_bytes(locked);
+    const std::uint64_t wanted = bytes_to_lock(locked);
     const std::uint64_t already = locked_bytes();
     const std::uint64_t left = limit.rlim_cur > already ? limit.rlim_cur - already : 0;
     if (wanted <= left) return "";
@@ -120,12 +141,9 @@ std::string check_limits(const std::vector<const Window*>& resident, const std::
                        " of it left); raise it with ulimit -l, or LimitMEMLOCK= in the service");
 }
 
-// ONFAULT: pages a copy window copies on write later are locked as they
-// come, instead of copying every page up front.
-std::string lock_pages(const Window& window) {
-    const PageRange range = pages_of(window);
-    if (::mlock2(reinterpret_cast<void*>(range.start), range.end - range.start, MLOCK_ONFAULT) == 0) return "";
-    const int error = errno;
+std::string lock_pages(Window& window) {
+    const int error = window.lock_pages();
+    if (error == 0) return "";
     std::string reason = std::strerror(error);
     rlimit limit{};
     const bool limited = ::getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur != 0;
@@ -159,7 +177,8 @@ std::string bring_in_pages(std::span<const std::shared_ptr<Window>> windows) {
     if (resident.empty()) return "";
     if (std::string refusal = check_limits(resident, locked); !refusal.empty()) return refusal;
     std::string failures;
-    for (const Window* window : resident) {
+    for (const std::shared_ptr<Window>& window : windows) {
+        if (window->pages() == PageMode::lazy || window->length_bytes() == 0) continue;
         std::string failure = populate_pages(*window);
         if (failure.empty() && window->pages() == PageMode::lock) failure = lock_pages(*window);
         failures += failure;
@@ -171,11 +190,11 @@ void lock_pages_after_fork(std::span<const std::shared_ptr<Window>> windows) {
     for (const std::shared_ptr<Window>& window : windows) {
         if (window->pages() != PageMode::lock || window->length_bytes() == 0) continue;
         // The pages are still resident (the mappings are shared with the
-        // parent); only the locks are gone.
-        if (std::string failure = lock_pages(*window); !failure.empty()) {
-            failure.pop_back();
-            log::error("{}", failure);
-        }
+        // parent); only the locks are gone, not their counts.
+        const PageRange range = pages_of(*window);
+        if (::mlock2(reinterpret_cast<void*>(range.start), range.end - range.start, MLOCK_ONFAULT) != 0)
+            log::error("window \"{}\": cannot lock its pages again after going to the background: {}", window->name(),
+                       std::strerror(errno));
     }
 }
 

@@ -6,6 +6,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace mapfs {
 namespace {
 
@@ -130,6 +133,55 @@ bool Region::view_covers(Access access, std::uint64_t start, std::uint64_t end) 
     const Mapping& mapping = view(access);
     if (!mapping.mapped()) return start >= end;
     return start >= mapping.file_offset() && end <= mapping.file_offset() + mapping.length_bytes();
+}
+
+void Region::split_locks_at(std::uintptr_t at) const {
+    auto next = lock_counts_.upper_bound(at);
+    if (next != lock_counts_.begin() && std::prev(next)->first == at) return;
+    const unsigned count = next == lock_counts_.begin() ? 0 : std::prev(next)->second;
+    lock_counts_.emplace_hint(next, at, count);
+}
+
+int Region::lock_range(std::uintptr_t start, std::uintptr_t end) const noexcept {
+    if (start >= end) return 0;
+    if (::mlock2(reinterpret_cast<void*>(start), end - start, MLOCK_ONFAULT) != 0) return errno;
+    std::lock_guard lock(locks_mutex_);
+    try {
+        split_locks_at(start);
+        split_locks_at(end);
+    } catch (const std::bad_alloc&) {
+        return ENOMEM;  // locked, not counted: it stays locked with the region
+    }
+    for (auto it = lock_counts_.find(start); it != lock_counts_.end() && it->first < end; ++it) ++it->second;
+    return 0;
+}
+
+void Region::unlock_range(std::uintptr_t start, std::uintptr_t end) const noexcept {
+    if (start >= end) return;
+    std::lock_guard lock(locks_mutex_);
+    try {
+        split_locks_at(start);
+        split_locks_at(end);
+    } catch (const std::bad_alloc&) {
+        return;  // stays locked with the region
+    }
+    for (auto it = lock_counts_.find(start); it != lock_counts_.end() && it->first < end; ++it) {
+        if (it->second == 0 || --it->second != 0) continue;
+        const std::uintptr_t to = std::next(it) == lock_counts_.end() ? end : std::min(end, std::next(it)->first);
+        ::munlock(reinterpret_cast<void*>(it->first), to - it->first);
+    }
+}
+
+std::uint64_t Region::locked_bytes_within(std::uintptr_t start, std::uintptr_t end) const noexcept {
+    std::lock_guard lock(locks_mutex_);
+    std::uint64_t locked = 0;
+    for (auto it = lock_counts_.begin(); it != lock_counts_.end(); ++it) {
+        const std::uintptr_t to = std::next(it) == lock_counts_.end() ? it->first : std::next(it)->first;
+        const std::uintptr_t from = std::max(start, it->first);
+        const std::uintptr_t until = std::min(end, to);
+        if (it->second > 0 && from < until) locked += until - from;
+    }
+    return locked;
 }
 
 Result<Mapping> Region::map_private(const PageSpan& span) const noexcept {

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -105,6 +107,16 @@ public:
     // A copy-on-write mapping of `span`, private to one window.
     Result<Mapping> map_private(const PageSpan& span) const noexcept;
 
+    // Memory locks of the shared views (pages = "lock"), counted per page
+    // range: windows of one view may lock overlapping pages, and mlock does
+    // not count, so pages are unlocked once no window that locked them is
+    // left, whoever goes first. Addresses are page-aligned, inside a view.
+    // lock_range: mlock2(MLOCK_ONFAULT); 0 or errno, nothing counted then.
+    int lock_range(std::uintptr_t start, std::uintptr_t end) const noexcept;
+    void unlock_range(std::uintptr_t start, std::uintptr_t end) const noexcept;
+    // Bytes of [start, end) locked already.
+    std::uint64_t locked_bytes_within(std::uintptr_t start, std::uintptr_t end) const noexcept;
+
     Region(const Region&) = delete;
     Region& operator=(const Region&) = delete;
     ~Region();
@@ -127,6 +139,11 @@ private:
     Mapping read_view_;
     Mapping write_view_;
     mutable WritebackErrors writeback_errors_;
+    // How many windows locked each page: from each key to the next, the
+    // count there (0 where there is no key before).
+    mutable std::mutex locks_mutex_;
+    mutable std::map<std::uintptr_t, unsigned> lock_counts_;
+    void split_locks_at(std::uintptr_t at) const;
 };
 
 }  // namespace mapfs

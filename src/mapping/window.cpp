@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +35,27 @@ Window::Window(const ResolvedWindow& resolved, std::shared_ptr<const Region> reg
     region_->count_window(+1);
 }
 
-Window::~Window() { region_->count_window(-1); }
+Window::~Window() {
+    // A private mapping's locks go with it; the region's view stays.
+    region_->unlock_range(locked_start_, locked_end_);
+    region_->count_window(-1);
+}
+
+int Window::lock_pages() noexcept {
+    const std::size_t page = page_size();
+    const auto first = reinterpret_cast<std::uintptr_t>(data_);
+    const std::uintptr_t start = first / page * page;
+    const std::uintptr_t end = (first + length_bytes() + page - 1) / page * page;
+    // ONFAULT: pages a copy window copies on write later are locked as they
+    // come, instead of copying every page up front.
+    if (!shares_region_mapping())
+        return ::mlock2(reinterpret_cast<void*>(start), end - start, MLOCK_ONFAULT) == 0 ? 0 : errno;
+    if (locked_start_ != locked_end_) return 0;
+    if (const int error = region_->lock_range(start, end); error != 0) return error;
+    locked_start_ = start;
+    locked_end_ = end;
+    return 0;
+}
 
 int Window::resize(std::uint64_t length_bytes) noexcept {
     std::lock_guard lock(resize_mutex_);
@@ -156,8 +177,14 @@ Result<std::uint64_t> Window::seek(std::uint64_t position, int whence) const noe
         if (*data >= length) return unexpected(ENXIO);
         return std::max(position, block_start(*data));
     }
-    // A hole begins at the first block with no data byte in it.
-    for (std::uint64_t at = position; at < length;) {
+    // A hole begins at the first block with no data byte in it. Each hole of
+    // the file costs two lseeks of it; one too short to empty a block of the
+    // window (a window that does not line up with the file's blocks, over
+    // data and holes that alternate) would cost two per block, so after
+    // `max_short_holes` of them the rest counts as data: the end of the
+    // window, where lseek always finds a hole.
+    std::uint64_t short_holes = 0;
+    for (std::uint64_t at = position; at < length && short_holes < max_short_holes; ++short_holes) {
         const auto hole = file_seek(at, SEEK_HOLE);
         if (!hole) return hole;
         if (*hole >= length) return length;

@@ -71,6 +71,10 @@ public:
     // window (a block with any data byte is data), clamped to the window;
     // an anonymous or copy window is one data extent. ENXIO past the data.
     static constexpr std::uint64_t seek_block_bytes = 4096;
+    // SEEK_HOLE looks at this many holes too short to empty a block, then
+    // answers the end of the window (the rest counts as data): at most
+    // twice as many lseeks of the backing file per request.
+    static constexpr std::uint64_t max_short_holes = 1024;
     Result<std::uint64_t> seek(std::uint64_t position, int whence) const noexcept;
 
     // Discards window bytes [offset, offset + length): deallocates them in
@@ -135,6 +139,11 @@ public:
     };
     mutable Counters counters;
 
+    // pages = "lock": locks the window's pages where they are mapped (its
+    // share of the region's view, counted there, or its private mapping),
+    // until the window goes. 0 or errno.
+    int lock_pages() noexcept;
+
     // The mapping that holds this window's bytes, for status reports.
     const Mapping& mapping() const noexcept {
         return access_ == Access::copy ? private_mapping_ : region_->view(access_);
@@ -158,6 +167,10 @@ private:
     std::optional<PartitionLabel> partition_;
     std::byte* data_;
     Mapping private_mapping_;
+    // The page range lock_pages locked in the region's view (start == end:
+    // none), let go of when the window goes.
+    std::uintptr_t locked_start_ = 0;
+    std::uintptr_t locked_end_ = 0;
     struct BackingState {
         off_t size = -1;
         timespec mtime{};

@@ -19,8 +19,8 @@ OpenHandle::OpenHandle(InodeNumber ino, std::shared_ptr<Window> window, OpenInde
     }
 }
 
-OpenHandle::OpenHandle(InodeNumber ino, std::string status_report)
-    : ino_(ino), status_report_(std::move(status_report)) {}
+OpenHandle::OpenHandle(InodeNumber ino, std::string status_report, StatusReaders::Ticket reader)
+    : ino_(ino), status_report_(std::move(status_report)), reader_(std::move(reader)) {}
 
 OpenHandle::~OpenHandle() {
     if (index_ == nullptr) return;

@@ -20,6 +20,7 @@
 #include "mapping/window.hpp"
 #include "namespace/backing_file.hpp"
 #include "namespace/open_index.hpp"
+#include "namespace/status_readers.hpp"
 
 namespace mapfs {
 
@@ -37,8 +38,10 @@ public:
     // (null: served by mapfs). Throws std::bad_alloc.
     OpenHandle(InodeNumber ino, std::shared_ptr<Window> window, OpenIndex& index, Opener opener,
                std::shared_ptr<const BackingFile> backing = nullptr);
-    // A handle on .mapfs/status, serving the report made at open.
-    OpenHandle(InodeNumber ino, std::string status_report);
+    // A handle on .mapfs/status, serving the report made at open; `reader`
+    // counts the open against its user's limit (none for a handle a takeover
+    // restores).
+    OpenHandle(InodeNumber ino, std::string status_report, StatusReaders::Ticket reader = {});
     ~OpenHandle();
     OpenHandle(const OpenHandle&) = delete;
     OpenHandle& operator=(const OpenHandle&) = delete;
@@ -70,6 +73,7 @@ private:
     std::shared_ptr<const BackingFile> backing_;
     OpenIndex* index_ = nullptr;
     std::string status_report_;
+    StatusReaders::Ticket reader_;
     std::uint64_t writeback_errors_seen_ = 0;
     pid_t opener_tid_ = 0;
     Clock::time_point opened_at_ = Clock::now();

@@ -83,6 +83,13 @@ void DevFuseWorkers::work(std::size_t index) {
             break;
         }
         fuse_session_process_buf(session_, &buffer);
+        // libfuse ends a session it cannot serve (an INIT it refused): a
+        // mount that answers nothing must not outlive it.
+        if (fuse_session_exited(session_) && !stopping_.exchange(true)) {
+            log::error("libfuse ended the session (see the message above): mapfs stops");
+            error_ = -EPROTO;
+            stop();
+        }
     }
     std::free(buffer.mem);
     SessionIo::use_for_this_thread(-1);

@@ -5,11 +5,15 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include <cerrno>
 #include <chrono>
 #include <array>
+#include <new>
+#include <system_error>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
@@ -278,16 +282,25 @@ void UringTransport::Worker::answer_what_arrived() {
 }
 
 // Pinned to the queue's CPU for a small request, free for a large one
-// (large_request_bytes); a system call only when that changes.
+// (large_request_bytes); system calls only when that changes. "Free" is the
+// mask the thread had when it was pinned, read again each time: an
+// administrator's taskset or a new cpuset of the service since then is
+// kept, and a mask changed while pinned is taken as it is.
 void UringTransport::Worker::place_for(std::size_t bytes) {
     const bool pin = can_pin_ && bytes < large_request_bytes;
     if (pin == pinned_) return;
     if (pin) {
+        // Not onto a CPU the thread may no longer use.
+        if (pthread_getaffinity_np(pthread_self(), sizeof allowed_, &allowed_) != 0 || !CPU_ISSET(qid_, &allowed_)) return;
         can_pin_ = pinned_ = pin_to_cpu(qid_);
         return;
     }
-    pthread_setaffinity_np(pthread_self(), sizeof allowed_, &allowed_);
     pinned_ = false;
+    cpu_set_t now;
+    CPU_ZERO(&now);
+    const bool still_pinned = pthread_getaffinity_np(pthread_self(), sizeof now, &now) == 0 && CPU_COUNT(&now) == 1 &&
+                              CPU_ISSET(qid_, &now);
+    if (still_pinned) pthread_setaffinity_np(pthread_self(), sizeof allowed_, &allowed_);
 }
 
 // Sends the answers (when `answered`) and returns the first completion:
@@ -335,8 +348,17 @@ bool UringTransport::Worker::completed(const io_uring_cqe& cqe, std::vector<std:
     }
     if (cqe.res == -EAGAIN || cqe.res == -EINTR) return send(index, entries_[index].command, entries_[index].commit_id);
     // ENOTCONN, ECANCELED, ENODEV: unmounted, or the connection ended.
-    if (cqe.res != -ENOTCONN && cqe.res != -ECANCELED && cqe.res != -ENODEV)
-        log::warn("an io_uring entry of queue {} failed: {}; its thread stops", qid_, std::strerror(-cqe.res));
+    if (cqe.res == -ENOTCONN || cqe.res == -ECANCELED || cqe.res == -ENODEV) return false;
+    // Anything else leaves a request, or a queue's entry, the kernel waits
+    // on: with this thread's entries gone the queue's callers (and, once its
+    // other thread goes the same way, every caller on that CPU) would wait
+    // for ever. The mount ends instead, and they see an error.
+    if (!stopping_->load(std::memory_order_relaxed)) {
+        log::error("an io_uring entry of queue {} failed: {}; mapfs cannot serve that queue and unmounts "
+                   "(-o transport=dev avoids io_uring)",
+                   qid_, std::strerror(-cqe.res));
+        ::kill(::getpid(), SIGTERM);
+    }
     return false;
 }
 
@@ -434,15 +456,29 @@ int UringTransport::start(fuse_session* session, int fd, std::size_t max_payload
                           std::atomic<std::uint64_t>& answered) {
     queues_ = possible_cpus();
     *stopping_ = false;
-    for (unsigned qid = 0; qid < queues_; ++qid) {
-        for (unsigned i = 0; i < threads_per_queue; ++i) {
-            workers_.push_back(std::make_unique<Worker>(session, fd, qid, max_payload_bytes, stopping_, finished_, answered));
-            if (const int error = workers_.back()->start(); error != 0) {
-                stop();
-                wait_stopped(std::chrono::steady_clock::now() + std::chrono::seconds(2));
-                return error;
+    const auto give_up = [this](int error) {
+        stop();
+        wait_stopped(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+        return error;
+    };
+    // Called inside libfuse's reply to INIT: nothing may be thrown through
+    // its C code (a thread, or the memory for one, that could not be made).
+    try {
+        // A worker is kept only once its thread runs, and keeping it cannot
+        // fail then: stop and wait count the threads kept.
+        workers_.reserve(std::size_t{queues_} * threads_per_queue);
+        for (unsigned qid = 0; qid < queues_; ++qid) {
+            for (unsigned i = 0; i < threads_per_queue; ++i) {
+                auto worker = std::make_unique<Worker>(session, fd, qid, max_payload_bytes, stopping_, finished_, answered);
+                const int error = worker->start();
+                workers_.push_back(std::move(worker));
+                if (error != 0) return give_up(error);
             }
         }
+    } catch (const std::system_error& failure) {
+        return give_up(failure.code().value() != 0 ? failure.code().value() : EAGAIN);
+    } catch (const std::bad_alloc&) {
+        return give_up(ENOMEM);
     }
     running_ = true;
     return 0;

@@ -39,6 +39,18 @@ protected:
     }
 };
 
+// -o max_read=N reaches the kernel, and INIT tells libfuse the same (it
+// refused the connection otherwise, and the mount answered nothing);
+// a size the kernel could not read is refused at start.
+TEST_F(CliTest, MaxReadLimitsReadsAndTheMountAnswers) {
+    mount_args({"-o", "max_read=64KiB", disk.string(), mnt.string()});
+    ok("cmp " + quote(at("disk.img").string()) + " " + quote(disk.string()));
+    EXPECT_NE(read_file("/proc/self/mountinfo").find("max_read=65536"), std::string::npos);
+    EXPECT_EQ(daemon->unmount(), 0);
+    expect_rejected("-o max_read=lots disk.img mnt", {"option \"max_read\""});
+    expect_rejected("-o max_read=0 disk.img mnt", {"option \"max_read\"", "more than 0"});
+}
+
 TEST_F(CliTest, HelpAndVersion) {
     const CommandResult help = mapfs("--help");
     EXPECT_EQ(help.status, 0);

@@ -5,6 +5,7 @@
 // kept across opens of an unchanged window.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -215,6 +216,33 @@ print(odd)
 )"), "[]\n");
 }
 
+// A window that does not line up with the file's blocks (offset 2 KiB),
+// over a file that alternates 4 KiB blocks of data and of hole: every 4 KiB
+// block of the window holds data, and finding that out costs two lseeks of the file per
+// block. One SEEK_HOLE costs a bounded number of them (the rest then counts
+// as data: the window's end), and SEEK_DATA two at most.
+TEST_F(DiskImageTest, SeekingAHoleCostsABoundedNumberOfLseeksOfTheFile) {
+    if (run("command -v strace").status != 0) GTEST_SKIP() << "strace is not installed";
+    python(R"(
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+os.ftruncate(fd, 64 << 20)
+for at in range(0, 64 << 20, 8192):
+    os.pwrite(fd, b"d" * 4096, at)
+)", {(dir / "striped.img").string()});
+    mount_args({"-w", "w:file=" + (dir / "striped.img").string() + ",offset=2048,length=60MiB,access=read", mnt.string()});
+    const pid_t server = daemon->server_pid();
+    ASSERT_GT(server, 0);
+    ok("strace -f -qq -e trace=lseek -o lseeks.txt -p " + std::to_string(server) + " & tracer=$!; sleep 1; "
+       "python3 -c 'import os; fd = os.open(\"" + at("w").string() + "\", os.O_RDONLY); "
+       "print(os.lseek(fd, 0, os.SEEK_HOLE), os.lseek(fd, 8192, os.SEEK_DATA))' > answers.txt; "
+       "sleep 0.5; kill $tracer; wait $tracer || true");
+    EXPECT_EQ(read_file(dir / "answers.txt"), std::to_string(60u << 20) + " 8192\n");
+    const std::string lseeks = read_file(dir / "lseeks.txt");
+    const auto calls = static_cast<std::size_t>(std::count(lseeks.begin(), lseeks.end(), '\n'));
+    EXPECT_GT(calls, 0u) << "strace saw no lseek";
+    EXPECT_LE(calls, 2 * 1024 + 8) << "one SEEK_HOLE walked the window block by block";
+}
+
 // Punching a hole through a write window deallocates it in the image, like
 // fstrim; zeroing writes zeros; a read window cannot; a copy window zeroes
 // only its private pages. Another window's cache sees the zeros at once.
@@ -279,6 +307,39 @@ print(os.copy_file_range(b, shifted, 8192, 0, 0), os.pread(b, 8192, 4096) == bef
 )"), "8192 True\n");
 }
 
+// Windows of one file map it through different views (read, write, a copy
+// window's private mapping) at unrelated addresses: a copy between two of
+// them whose ranges overlap in the file must move the bytes as memmove
+// would in the file, not in memory. A file of 4-byte words each holding its
+// index; every byte compared after each copy.
+TEST_F(DiskImageTest, CopiesBetweenWindowsOfOneFileAreRightWhateverTheirMappings) {
+    std::string words;
+    for (std::uint32_t i = 0; i < (1u << 18); ++i) words.append(reinterpret_cast<const char*>(&i), 4);
+    const auto file = backing("words.img", words);
+    const std::string f = "file=" + file.string();
+    mount_args({"-w", "r:" + f + ",access=read", "-w", "c:" + f + ",access=copy", "-w", "w:" + f + ",access=write", "-w",
+                "w2:" + f + ",access=write", mnt.string()});
+    EXPECT_EQ(python(R"PY(
+original = open(sys.argv[1], "rb").read()
+w = os.open("w", os.O_RDWR)
+failures = []
+for source in ("r", "c", "w2"):
+    for src, dst, length in ((0, 4096, 256 << 10), (4096, 0, 256 << 10), (1000, 5003, 300000), (5003, 1000, 300000),
+                             (0, 600000, 200000), (123, 124, 65537)):
+        os.pwrite(w, original, 0)
+        expected = bytearray(original)
+        expected[dst:dst + length] = original[src:src + length]
+        s = os.open(source, os.O_RDONLY)
+        done = 0
+        while done < length:
+            done += os.copy_file_range(s, w, length - done, src + done, dst + done)
+        os.close(s)
+        if os.pread(w, len(original) + 1, 0) != bytes(expected) or open(sys.argv[1], "rb").read() != bytes(expected):
+            failures.append(f"{source} -> w {src} -> {dst} ({length} bytes)")
+print(failures)
+)PY", {file.string()}), "[]\n");
+}
+
 // The only window of anonymous memory grows and shrinks like mmap.resize();
 // other windows keep their length.
 // Passed through, a region is sealed and keeps its size (PassthroughTest):
@@ -303,6 +364,23 @@ for name in ("img",):
 )PY"), "4194304 b'kept!' 4194304\nTrue 2097152 b'kept!'\nEINVAL\n");
     const std::string status = ok(quote(mapfs_binary()) + " status mnt --json");
     EXPECT_NE(status.find("\"size\": 2097152"), std::string::npos) << status;
+}
+
+// A reload that renames the only window of a growable region (a new window
+// object over the same memory) lets the old one go: the region has one
+// window again and resizes as before. The first configuration's windows
+// were kept alive by the server, so this failed with EINVAL for good.
+TEST_F(DiskImageTest, AResizableWindowRenamedByAReloadStillResizes) {
+    const std::string region = "[[region]]\nname = \"m\"\nanon = true\nsize = \"1MiB\"\n";
+    const auto window = [](const std::string& name) {
+        return "[[window]]\nname = \"" + name + "\"\nregion = \"m\"\naccess = \"write\"\npassthrough = \"off\"\n";
+    };
+    mount_config(region + window("s"));
+    ok("printf kept | dd of=mnt/s conv=notrunc status=none && truncate -s 2MiB mnt/s");
+    dir.write_file("mapfs.toml", region + window("t"));
+    ok(quote(mapfs_binary()) + " reload " + quote(mnt.string()));
+    ok("truncate -s 3MiB mnt/t");
+    EXPECT_EQ(ok("stat -c %s mnt/t; head -c 4 mnt/t"), "3145728\nkept");
 }
 
 // cto keeps the kernel's cached pages across opens of an unchanged window:

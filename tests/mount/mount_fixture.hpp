@@ -78,7 +78,8 @@ std::string forced_transport();
 // MAPFS_TEST_PASSTHROUGH=auto: every mount of this run may pass windows
 // through (the suite's passthrough pass). Otherwise mounts are given
 // passthrough=off unless their arguments name it, so that the first pass
-// serves every window through mapfs, as a user mount does.
+// serves every window through mapfs, as a user mount does (=leave: nothing
+// is added, to run a test against a binary older than the option).
 bool passthrough_pass();
 // Why this machine cannot pass windows through, from what the kernel and
 // this process are, not from mapfs: a kernel before 6.9, no CAP_SYS_ADMIN,

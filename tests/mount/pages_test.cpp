@@ -146,6 +146,43 @@ TEST_F(PagesTest, LockBeyondTheMemlockLimitFailsWithTheLimitNamed) {
     EXPECT_FALSE(is_mounted(mnt));
 }
 
+// Locks follow the windows that asked for them: a reload that turns window
+// "a" from lock to lazy while window "b" keeps the region lets a's pages
+// go, and a reload back to lock counts them once against RLIMIT_MEMLOCK
+// (6 MiB here, root without CAP_IPC_LOCK): they are not locked twice.
+// Two lock windows over the same pages keep them locked until both go.
+TEST_F(PagesTest, LocksFollowTheWindowsAcrossReloadsAndCountOnce) {
+    ASSERT_NO_FATAL_FAILURE(make_cold_disk());
+    const auto config = [&](const std::string& a_pages, bool overlap) {
+        std::string text = "[[region]]\nname = \"d\"\nfile = \"" + disk.string() + "\"\n"
+                           "[[window]]\nname = \"a\"\nregion = \"d\"\nlength = \"4MiB\"\naccess = \"read\"\npages = \"" +
+                           a_pages + "\"\n"
+                           "[[window]]\nname = \"b\"\nregion = \"d\"\noffset = \"8MiB\"\nlength = \"1MiB\"\naccess = \"read\"\n";
+        if (overlap)
+            text += "[[window]]\nname = \"a2\"\nregion = \"d\"\noffset = \"1MiB\"\nlength = \"2MiB\"\naccess = \"read\"\n"
+                    "pages = \"lock\"\n";
+        return text;
+    };
+    const auto file = dir.write_file("mapfs.toml", config("lock", false));
+    ASSERT_NO_FATAL_FAILURE(mount_args({file.string(), mnt.string()}, {},
+                                       {"setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "prlimit",
+                                        "--memlock=6291456:6291456"}));
+    const std::string reload = quote(mapfs_binary()) + " reload " + quote(mnt.string());
+    EXPECT_EQ(locked_kib(), 4096u);
+    dir.write_file("mapfs.toml", config("lazy", false));
+    ok(reload);
+    EXPECT_EQ(locked_kib(), 0u) << "a's pages stayed locked after it became lazy";
+    dir.write_file("mapfs.toml", config("lock", false));
+    ok(reload);
+    EXPECT_EQ(locked_kib(), 4096u);
+    dir.write_file("mapfs.toml", config("lock", true));
+    ok(reload);
+    EXPECT_EQ(locked_kib(), 4096u) << "a2's pages are a's: locked once";
+    dir.write_file("mapfs.toml", config("lazy", true));
+    ok(reload);
+    EXPECT_EQ(locked_kib(), 2048u) << "a2 still locks its 2 MiB";
+}
+
 // Populating anonymous memory larger than the machine would end in the OOM
 // killer: refused before a page is touched.
 TEST_F(PagesTest, PopulatingMoreThanTheMachinesMemoryIsRefused) {

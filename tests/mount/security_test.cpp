@@ -76,6 +76,38 @@ TEST_F(SecurityTest, TheStatusReportIsTheOwnersUnlessShared) {
     EXPECT_NE(shared.output.find("\"windows\""), std::string::npos) << shared.output;
 }
 
+// Each open of the report keeps the report made for it: another user may
+// hold at most 16 opens at once (EMFILE beyond), so what they can make the
+// daemon hold is bounded; once closed, the report opens again, and the
+// owner's opens are not counted against them.
+TEST_F(SecurityTest, AnotherUserCanHoldOnlySoManyOpensOfTheReport) {
+    mount_with({"-o", "allow_other,status=everyone"});
+    const std::string script = R"(
+import errno, os, sys
+held = []
+try:
+    for _ in range(40):
+        held.append(os.open(sys.argv[1], os.O_RDONLY))
+except OSError as e:
+    print(len(held), errno.errorcode[e.errno])
+for fd in held:
+    os.close(fd)
+print(len(os.read(os.open(sys.argv[1], os.O_RDONLY), 100)) > 0)
+)";
+    dir.write_file("hold.py", script);
+    ::chmod((dir / "hold.py").c_str(), 0644);
+    ::chmod(dir.path().c_str(), 0755);  // nobody reads the script
+    const std::string report = quote((mnt / ".mapfs" / "status").string());
+    // Debian's python3: one under /root (pyenv) is not nobody's to run.
+    const std::string hold = "/usr/bin/python3 " + quote((dir / "hold.py").string()) + " " + report;
+    const CommandResult nobody = run(as_nobody + hold);
+    EXPECT_EQ(nobody.output, "16 EMFILE\nTrue\n");
+    // Root holds its own 16 while nobody holds theirs.
+    EXPECT_EQ(run("python3 -c 'import os, sys, time; [os.open(sys.argv[1], os.O_RDONLY) for _ in range(16)]; time.sleep(2)' " +
+                  report + " & sleep 0.5; " + as_nobody + hold + "; wait").output,
+              "16 EMFILE\nTrue\n");
+}
+
 TEST_F(SecurityTest, ReadWindowsAreServedFromReadOnlyMappings) {
     mount_with({});
     // ro.img has only read windows; disk.img has read windows and a write one.

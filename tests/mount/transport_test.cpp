@@ -182,6 +182,62 @@ print('after 4 KiB reads', pinned(0), pinned(1))
     EXPECT_TRUE(line == "after 4 KiB reads 1 2" || line == "after 4 KiB reads 2 2") << line;
 }
 
+// An administrator confines the server to CPU 0 (taskset, as a cpuset of
+// the service would): the ring threads of CPU 1's queue, unpinned for a
+// large request and pinned again for a small one, keep to CPU 0; the mask
+// they had at start (both CPUs) is not put back.
+TEST_F(UringTest, AnAffinityTheServerWasGivenSinceItStartedIsKept) {
+    cpu_set_t allowed;
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed))
+        GTEST_SKIP() << "needs CPUs 0 and 1";
+    backing("disk.img", pattern_bytes(8 << 20, 6));
+    mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=read,cache=none,passthrough=off"});
+    const pid_t server = daemon->server_pid();
+    ASSERT_GT(server, 0);
+    ok("taskset -a -p 1 " + std::to_string(server) + " > /dev/null");
+    const std::string output = python(R"(
+import glob
+os.sched_setaffinity(0, {1})
+fd = os.open('w', os.O_RDONLY)
+page_aligned = mmap.mmap(-1, 1 << 20)
+for i in range(4):
+    assert os.preadv(fd, [page_aligned], i << 20) == 1 << 20
+for i in range(64):
+    assert len(os.pread(fd, 4096, i << 12)) == 4096
+masks = set()
+for status in glob.glob('/proc/%s/task/*/status' % sys.argv[1]):
+    for line in open(status):
+        if line.startswith('Cpus_allowed_list:'):
+            masks.add(line.split()[1])
+print(sorted(masks))
+)", {std::to_string(server)});
+    EXPECT_EQ(output, "['0']\n") << "a ring thread went back to a CPU the server was taken off";
+}
+
+// A ring entry the kernel reports failed (a preload turns a completion into
+// -EINVAL) leaves a request nobody will answer: mapfs says so and ends the
+// mount, so its caller gets an error instead of waiting for ever.
+TEST_F(UringTest, AFailedRingEntryEndsTheMountInsteadOfAWaitForEver) {
+    const char* preload = std::getenv("MAPFS_TEST_URING_FAULT");
+    if (preload == nullptr) GTEST_SKIP() << "MAPFS_TEST_URING_FAULT names no preload";
+    backing("disk.img", pattern_bytes(1 << 20, 6));
+    daemon = std::make_unique<MountedMapfs>(
+        std::vector<std::string>{"-w", "w:file=" + (dir / "disk.img").string() + ",access=read,cache=none,passthrough=off",
+                                 mnt.string(), "-o", "transport=uring"},
+        mnt, dir / "mapfs.log",
+        std::vector<std::string>{std::string("LD_PRELOAD=") + preload, "MAPFS_FAULT_URING_WHEN=" + (dir / "fail-now").string(),
+                                 "ASAN_OPTIONS=verify_asan_link_order=0"});
+    ASSERT_TRUE(daemon->live()) << daemon->log();
+    if (status_field("transport") != "io_uring\n") GTEST_SKIP() << "the kernel did not serve this mount through io_uring";
+    dir.write_file("fail-now", "");
+    const CommandResult read = run("timeout 20 cat " + quote(at("w").string()) + " > /dev/null");
+    EXPECT_NE(read.status, 124) << "the read waited for ever";
+    EXPECT_NE(read.status, 0) << "the read the failed entry held cannot have succeeded";
+    EXPECT_GE(daemon->wait_for_exit(10000), 0) << "mapfs went on serving without that entry";
+    EXPECT_NE(daemon->log().find("an io_uring entry of queue"), std::string::npos) << daemon->log();
+    EXPECT_FALSE(is_mounted(mnt));
+}
+
 // A slow request (a read faulting on a SIGSTOPped FUSE mount) holds one
 // ring thread; the other thread of that CPU's queue answers the rest.
 TEST_F(UringTest, ASlowRequestDoesNotHoldTheOthersBack) {
