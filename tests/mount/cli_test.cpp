@@ -51,6 +51,24 @@ TEST_F(CliTest, MaxReadLimitsReadsAndTheMountAnswers) {
     expect_rejected("-o max_read=0 disk.img mnt", {"option \"max_read\"", "more than 0"});
 }
 
+// Every -o option the manual names mounts and serves (or has no effect),
+// on either release's libfuse: none may leave a mount that answers nothing
+// or fail with libfuse's "unknown option".
+TEST_F(CliTest, EveryDocumentedMountOptionMounts) {
+    for (const std::string option :
+         {"noexec", "exec", "noatime", "atime", "relatime", "norelatime", "strictatime", "nodiratime", "diratime", "sync",
+          "async", "dirsync", "allow_root", "auto_unmount", "allow_other", "ro", "rw", "uid=1", "gid=1", "umask=022",
+          "fsname=x", "max_read=4096", "cache=none", "cache=keep", "cache=cto", "cache=auto", "status=everyone",
+          "passthrough=off", "passthrough=auto", "transport=dev", "log_level=warn", "defaults", "nofail", "_netdev", "user",
+          "users", "owner", "group", "default_permissions", "nosuid", "suid", "nodev", "dev", "overmount", "detach_stale",
+          "x-mount.mkdir", "comment=x", "nosupervisor"}) {
+        mount_args({"-o", option, disk.string(), mnt.string()});
+        if (HasFatalFailure()) return;
+        EXPECT_EQ(run("cmp " + quote(at("disk.img").string()) + " " + quote(disk.string())).status, 0) << "-o " << option;
+        EXPECT_EQ(daemon->unmount(), 0) << "-o " << option;
+    }
+}
+
 TEST_F(CliTest, HelpAndVersion) {
     const CommandResult help = mapfs("--help");
     EXPECT_EQ(help.status, 0);
