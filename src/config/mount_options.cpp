@@ -11,19 +11,21 @@ namespace mapfs {
 namespace {
 
 // Handed to the kernel mount unchanged.
-const std::vector<std::string> kernel_flags{"noexec", "exec", "noatime", "atime", "sync", "async", "dirsync",
-                                            "allow_root", "auto_unmount"};
+const std::vector<std::string> kernel_flags{"noexec", "exec", "noatime", "sync", "async", "dirsync", "allow_root",
+                                            "auto_unmount"};
 // Every mapfs mount is nosuid,nodev (session.cpp): a window is data, never a
 // program to run with another user's rights or a device. mount(8) passes
 // suid and dev for fstab's "defaults"; they are accepted and have no effect.
 const std::vector<std::string> always_off_flags{"nosuid", "suid", "nodev", "dev"};
 // Passed by mount(8), fstab and systemd; they mean nothing to the daemon.
-// The finer atime flags too: libfuse 3.14 refuses them (the mount failed
-// with "unknown option"), and a window's times are the mount's, whatever
-// the kernel would note of its reads.
+// The finer atime flags too: libfuse 3.14 refuses them, and 3.17 refuses
+// "atime" (the mount failed with "unknown option"); "atime" is the default
+// anyway, and a window's times are the mount's, whatever the kernel would
+// note of its reads.
 const std::vector<std::string> ignored_flags{"defaults", "auto", "noauto", "nofail", "_netdev", "user",
                                              "nouser", "users", "owner", "group", "default_permissions",
-                                             "relatime", "norelatime", "strictatime", "nodiratime", "diratime"};
+                                             "atime", "relatime", "norelatime", "strictatime", "nodiratime",
+                                             "diratime"};
 const std::vector<std::string> valued_keys{"cache", "uid", "gid", "umask", "fsname", "log_level", "max_read", "transport", "status", "passthrough"};
 
 std::vector<std::string> all_known_words() {

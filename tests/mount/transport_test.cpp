@@ -90,6 +90,22 @@ protected:
         if (!uring->available()) GTEST_SKIP() << "this kernel has no " << enable_uring;
     }
 
+    // An 8 MiB read window "w" over io_uring, where this process may run
+    // on CPUs 0 and 1; `server` is its server's pid, or 0 when the test was
+    // skipped or failed. Served by mapfs: passed through, reads would never
+    // reach a ring.
+    void mount_read_window_on_two_cpus(pid_t& server) {
+        server = 0;
+        cpu_set_t allowed;
+        if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed))
+            GTEST_SKIP() << "needs CPUs 0 and 1";
+        backing("disk.img", pattern_bytes(8 << 20, 6));
+        mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=read,cache=none,passthrough=off"});
+        if (IsSkipped() || HasFatalFailure()) return;
+        server = daemon->server_pid();
+        ASSERT_GT(server, 0);
+    }
+
     void mount_uring(const std::vector<std::string>& windows) {
         std::vector<std::string> arguments = windows;
         arguments.insert(arguments.end(), {mnt.string(), "-o", "transport=uring"});
@@ -144,14 +160,9 @@ TEST_F(UringTest, FioVerifiesRandomReadsAndWritesFromFourJobs) {
 // Reads into a page-aligned buffer, as dd's: an unaligned 1 MiB read
 // comes as a large request and a small one.
 TEST_F(UringTest, SmallRequestsAreServedOnTheCallersCpuLargeOnesAnywhere) {
-    cpu_set_t allowed;
-    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed))
-        GTEST_SKIP() << "needs CPUs 0 and 1";
-    backing("disk.img", pattern_bytes(8 << 20, 6));
-    // Served by mapfs: passed through, the reads would never reach a ring.
-    mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=read,cache=none,passthrough=off"});
-    const pid_t server = daemon->server_pid();
-    ASSERT_GT(server, 0);
+    pid_t server = 0;
+    mount_read_window_on_two_cpus(server);
+    if (server <= 0) return;
     const std::string output = python(R"(
 import glob
 def pinned(cpu):
@@ -187,13 +198,9 @@ print('after 4 KiB reads', pinned(0), pinned(1))
 // large request and pinned again for a small one, keep to CPU 0; the mask
 // they had at start (both CPUs) is not put back.
 TEST_F(UringTest, AnAffinityTheServerWasGivenSinceItStartedIsKept) {
-    cpu_set_t allowed;
-    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed))
-        GTEST_SKIP() << "needs CPUs 0 and 1";
-    backing("disk.img", pattern_bytes(8 << 20, 6));
-    mount_uring({"-w", "w:file=" + (dir / "disk.img").string() + ",access=read,cache=none,passthrough=off"});
-    const pid_t server = daemon->server_pid();
-    ASSERT_GT(server, 0);
+    pid_t server = 0;
+    mount_read_window_on_two_cpus(server);
+    if (server <= 0) return;
     ok("taskset -a -p 1 " + std::to_string(server) + " > /dev/null");
     const std::string output = python(R"(
 import glob
