@@ -54,7 +54,7 @@ void Reloader::run() {
 bool Reloader::reload() {
     service_.reloading();
     log::info("reloading the configuration");
-    const std::shared_ptr<const Registry> old = filesystem_.current_registry();
+    std::shared_ptr<const Registry> old = filesystem_.current_registry();
     // Only this thread uses relative paths, so changing the process's
     // working directory for the read is safe.
     if (start_directory_.valid() && ::fchdir(start_directory_.get()) != 0)
@@ -79,6 +79,11 @@ bool Reloader::reload() {
         return false;
     }
     filesystem_.set_registry(loaded->registry);
+    // Let go of the windows the reload replaced now, before the outcome is
+    // told: one no open handle keeps goes with its locks (a reload from
+    // pages = "lock" to "lazy" must have let them go when `mapfs reload`
+    // returns).
+    old.reset();
     if (on_reloaded) on_reloaded(*loaded);
     // Sent through the notifier, never from a request; waited for so that
     // `mapfs reload` returns once the kernel has let go of what changed.

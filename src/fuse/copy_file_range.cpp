@@ -56,7 +56,8 @@ int copy_in_file_order(std::byte* target, const std::byte* source, std::size_t l
     return 0;
 }
 
-// memmove where the bytes cannot alias another view of the same pages.
+// memmove; or, where the target's stores reach source bytes still to be
+// read through another view of the same pages, the ordered copy above.
 int move_bytes(const Window& from, std::uint64_t from_offset, const Window& to, std::uint64_t to_offset,
                std::size_t length) noexcept {
     std::byte* target = to.bytes().data() + to_offset;
